@@ -1,0 +1,69 @@
+# Quick start: `make run` serves the demo blog on http://127.0.0.1:8000, `make test` runs the suite.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The first interpreter >= 3.12 among the usual names and pyenv's installs (.python-version says 3.13).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$HOME/.pyenv/versions/3.13*/bin/python $$HOME/.pyenv/versions/3.12*/bin/python /usr/local/bin/python3.1[23] /usr/bin/python3.1[23]; do \
+	command -v $$p >/dev/null 2>&1 || [ -x "$$p" ] || continue; \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
+	done)
+
+.PHONY: install run test test-sqlite test-postgres browsers lint format check messages bench clean
+
+$(BIN)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "error: Python >= 3.12 is required (Django 6.1); none was found."; \
+		echo "       Install Python 3.13 (e.g. 'pyenv install 3.13') or run: make PYTHON=/path/to/python3.13 ..."; \
+		exit 1; fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py load_demo_content
+	@echo
+	@echo "  Blog:  http://$(HOST):$(PORT)/"
+	@echo "  Admin: http://$(HOST):$(PORT)/admin/  (log in as the demo author with:"
+	@echo "         $(BIN)/python manage.py changepassword sujianlin )"
+	@echo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The whole suite: unit, integration and real-Chromium browser tests.
+# DATABASE_URL selects the database (SQLite by default, e.g. postgres://postgres@127.0.0.1:5432/blog).
+test: install browsers
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+browsers:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { \
+		echo "Installing Debian chromium for the browser tests (needs root)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.prod DJANGO_SECRET_KEY=lint-only-$$(date +%s)-not-a-real-secret-key-0123456789abcdef \
+		DJANGO_ALLOWED_HOSTS=example.org SITE_URL=https://example.org \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'bench/*'
+	$(BIN)/python manage.py compilemessages --ignore '.venv'
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3*

@@ -1,0 +1,277 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from markdownx.models import MarkdownxField
+
+from . import markup
+
+CHINESE_NUMERALS = "零一二三四五六七八九"
+
+
+def chinese_numeral(n: int) -> str:
+    """1 -> 一, 10 -> 十, 12 -> 十二, 23 -> 二十三 (enough for any series: up to 99)."""
+    if n < 10:
+        return CHINESE_NUMERALS[n]
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 1 else CHINESE_NUMERALS[tens]
+    return f"{head}十{CHINESE_NUMERALS[ones] if ones else ''}"
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("blog:category_detail", args=[self.slug])
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("blog:tag_detail", args=[self.slug])
+
+
+class Series(models.Model):
+    class Numbering(models.TextChoices):
+        ARABIC = "arabic", _('Arabic ("3、")')
+        CHINESE = "chinese", _('Chinese ("(三)")')
+
+    title = models.CharField(_("title"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
+    description = models.TextField(_("description"), blank=True)
+    numbering = models.CharField(
+        _("numbering"),
+        max_length=10,
+        choices=Numbering,
+        default=Numbering.ARABIC,
+        help_text=_("How part numbers are written in this series."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("series")
+        verbose_name_plural = _("series")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("blog:series_detail", args=[self.slug])
+
+    def part_label(self, number: int) -> str:
+        """The part number as this series writes it: "3、" or "(三)"."""
+        if self.numbering == self.Numbering.CHINESE:
+            return f"({chinese_numeral(number)})"
+        return f"{number}、"
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self):
+        """The one definition of what the public sees: published and not scheduled for later."""
+        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def for_cards(self):
+        """What a list card shows, in a constant number of queries however many posts."""
+        return self.select_related("category", "series").prefetch_related(
+            models.Prefetch(
+                "authorship_set",
+                queryset=Authorship.objects.select_related("author").order_by("order", "id"),
+            )
+        )
+
+    def newest_first(self):
+        return self.order_by("-published_at", "-id")
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    title = models.CharField(_("title"), max_length=300)
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Authorship",
+        related_name="posts",
+        verbose_name=_("authors"),
+    )
+    body = MarkdownxField(
+        _("body"),
+        help_text=_(
+            "Markdown with LaTeX: $…$ inline, $$…$$ or \\begin{equation}…\\end{equation} "
+            "displayed (\\label / \\eqref work). Put <!--more--> where the list teaser ends."
+        ),
+    )
+    body_html = models.TextField(editable=False, default="")
+    teaser_html = models.TextField(editable=False, default="")
+    excerpt = models.TextField(editable=False, default="")
+    has_math = models.BooleanField(editable=False, default=False)
+    has_more = models.BooleanField(editable=False, default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
+    )
+    published_at = models.DateTimeField(
+        _("publication date"),
+        default=timezone.now,
+        help_text=_("A date in the future schedules the post: it appears at that time."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="posts",
+        verbose_name=_("category"),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="posts", verbose_name=_("tags"))
+    series = models.ForeignKey(
+        Series,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="posts",
+        verbose_name=_("series"),
+    )
+    series_part = models.PositiveSmallIntegerField(
+        _("part"), null=True, blank=True, help_text=_("Its number within the series (1, 2, …).")
+    )
+    reader_count = models.PositiveBigIntegerField(_("readers"), default=0)
+    comments_open = models.BooleanField(_("comments open"), default=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        indexes = [models.Index(fields=["status", "-published_at"], name="post_public_list")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "series_part"], name="unique_part_per_series"
+            ),
+            models.CheckConstraint(
+                condition=Q(series__isnull=True, series_part__isnull=True)
+                | Q(series__isnull=False, series_part__isnull=False),
+                name="series_and_part_together",
+                violation_error_message=_("A series post needs a part number, and vice versa."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.render()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {
+                *update_fields,
+                "body_html",
+                "teaser_html",
+                "excerpt",
+                "has_math",
+                "has_more",
+            }
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("blog:post_detail", args=[self.pk])
+
+    def render(self):
+        """Store the HTML of the body and teaser: pages never render Markdown per request."""
+        rendered = markup.render_post(self.body)
+        self.body_html = rendered.html
+        self.teaser_html = rendered.teaser_html
+        self.excerpt = rendered.excerpt
+        self.has_math = rendered.has_math
+        self.has_more = rendered.has_more
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+
+    @property
+    def series_label(self) -> str:
+        return self.series.part_label(self.series_part) if self.series_id else ""
+
+    def ordered_authors(self) -> list:
+        """Authors in byline order (from the prefetch made by ``for_cards()`` when there is one)."""
+        return [authorship.author for authorship in self.authorship_set.all()]
+
+    def series_neighbours(self):
+        """(parts in order, previous part, next part) among the series' public posts."""
+        parts = list(
+            Post.objects.published()
+            .filter(series_id=self.series_id)
+            .order_by("series_part")
+            .only("id", "title", "series_part", "series_id")
+        )
+        index = next(i for i, part in enumerate(parts) if part.pk == self.pk)
+        previous = parts[index - 1] if index > 0 else None
+        following = parts[index + 1] if index + 1 < len(parts) else None
+        return parts, previous, following
+
+    def adjacent(self):
+        """The previous (older) and next (newer) public posts by publication date."""
+        public = Post.objects.published().only("id", "title", "published_at")
+        older = (
+            public.filter(
+                Q(published_at__lt=self.published_at)
+                | Q(published_at=self.published_at, id__lt=self.pk)
+            )
+            .order_by("-published_at", "-id")
+            .first()
+        )
+        newer = (
+            public.filter(
+                Q(published_at__gt=self.published_at)
+                | Q(published_at=self.published_at, id__gt=self.pk)
+            )
+            .order_by("published_at", "id")
+            .first()
+        )
+        return older, newer
+
+
+class Authorship(models.Model):
+    """Orders a post's authors as its byline and citations list them."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("authorship")
+        verbose_name_plural = _("authorships")
+        constraints = [
+            models.UniqueConstraint(fields=["post", "author"], name="unique_author_per_post")
+        ]
+
+    def __str__(self):
+        return f"{self.author} · {self.post}"

@@ -1,0 +1,21 @@
+"""Cache invalidation: any saved or deleted public object makes cached fragments stale."""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from .cache import content_changed
+from .models import Authorship, Category, Post, Series, Tag
+
+WATCHED = (Post, Series, Category, Tag, Authorship)
+
+
+@receiver(post_save)
+@receiver(post_delete)
+def _content_changed(sender, **kwargs):
+    if sender in WATCHED:
+        content_changed()
+
+
+@receiver(m2m_changed, sender=Post.tags.through)
+def _tags_changed(sender, **kwargs):
+    content_changed()

@@ -1,0 +1,41 @@
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+# kexue.fm's date badge reads "13 May" on the Chinese site too, so it is not localised.
+MONTH_ABBR = (
+    "",
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
+
+
+@register.inclusion_tag("includes/date_badge.html")
+def date_badge(moment):
+    local = timezone.localtime(moment)
+    return {"day": local.day, "month": MONTH_ABBR[local.month], "moment": moment}
+
+
+@register.filter
+def month_abbr(number):
+    return MONTH_ABBR[int(number)]
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, number):
+    """The URL of page ``number`` of the current list, keeping other query parameters."""
+    request = context["request"]
+    query = request.GET.copy()
+    query["page"] = number
+    return f"{request.path}?{query.urlencode()}"

@@ -21,7 +21,7 @@ $(BIN)/.installed: pyproject.toml
 	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet '.[dev]'
 	@touch $@
 
 install: $(BIN)/.installed

@@ -39,3 +39,9 @@ def page_url(context, number):
     query = request.GET.copy()
     query["page"] = number
     return f"{request.path}?{query.urlencode()}"
+
+
+@register.filter
+def last_part_number(parts):
+    """A series' length as its readers count it: the highest part number published so far."""
+    return max((part.series_part for part in parts), default=0)

@@ -63,7 +63,9 @@ messages: install
 	$(BIN)/python manage.py compilemessages --ignore '.venv'
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m pip install --quiet '.[dev,bench]'
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3*

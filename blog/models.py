@@ -102,6 +102,10 @@ class PostQuerySet(models.QuerySet):
             )
         )
 
+    def for_list(self):
+        """Cards on list pages: no need for the Markdown source or the full body."""
+        return self.for_cards().defer("body", "body_html")
+
     def newest_first(self):
         return self.order_by("-published_at", "-id")
 

@@ -28,7 +28,7 @@ def _page_number(request) -> int:
 
 
 def _post_list(request, queryset, number, template, context):
-    page = _paginate(queryset.for_cards().newest_first(), number)
+    page = _paginate(queryset.for_list().newest_first(), number)
     context |= {
         "page_obj": page,
         "posts": page.object_list,
@@ -64,7 +64,7 @@ def series_index(request):
 
 def series_detail(request, slug):
     series = get_object_or_404(Series, slug=slug)
-    parts = list(Post.objects.published().filter(series=series).for_cards().order_by("series_part"))
+    parts = list(Post.objects.published().filter(series=series).for_list().order_by("series_part"))
     context = {
         "series": series,
         "parts": parts,

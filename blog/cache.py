@@ -1,26 +1,51 @@
-"""Site-wide cached fragments, invalidated by bumping one generation number on any content change."""
+"""Shared cached fragments and pages, all invalidated at once when public content changes.
+
+The "generation" is the time (ns) of the last change to public content. Every cached key embeds
+it, so a change makes every fragment and page stale in one write; an evicted generation key is
+re-created with the current time, never with an old value that could revive stale entries.
+A failing cache (Redis down) degrades to computing everything, never to an error page.
+"""
+
+import logging
+import time
+from datetime import UTC, datetime
 
 from django.core.cache import cache
 
 GENERATION_KEY = "blog:generation"
+logger = logging.getLogger(__name__)
 
 
 def generation() -> int:
-    value = cache.get(GENERATION_KEY)
+    value = _safely(cache.get, GENERATION_KEY)
     if value is None:
-        cache.add(GENERATION_KEY, 1, timeout=None)
-        value = cache.get(GENERATION_KEY, 1)
+        _safely(cache.add, GENERATION_KEY, time.time_ns(), timeout=None)
+        value = _safely(cache.get, GENERATION_KEY) or time.time_ns()
     return value
+
+
+def last_changed() -> datetime:
+    return datetime.fromtimestamp(generation() / 1e9, tz=UTC)
 
 
 def content_changed() -> None:
     """Call after any change visible on public pages; every cached fragment goes stale at once."""
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:
-        cache.set(GENERATION_KEY, 2, timeout=None)
+    _safely(cache.set, GENERATION_KEY, time.time_ns(), timeout=None)
 
 
 def cached(name: str, compute, timeout: int = 3600):
     """``compute()``'s value, shared across requests until the content changes."""
-    return cache.get_or_set(f"blog:{name}:{generation()}", compute, timeout)
+    key = f"blog:{name}:{generation()}"
+    value = _safely(cache.get, key)
+    if value is None:
+        value = compute()
+        _safely(cache.set, key, value, timeout)
+    return value
+
+
+def _safely(operation, *args, **kwargs):
+    try:
+        return operation(*args, **kwargs)
+    except Exception:  # the cache is an optimisation: a broken one must not break pages
+        logger.warning("cache %s failed", operation.__name__, exc_info=True)
+        return None

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Category, Post, Series, Tag
+from .pagecache import public_page
 
 
 def _paginate(queryset, number):
@@ -37,10 +38,12 @@ def _post_list(request, queryset, number, template, context):
     return render(request, template, context)
 
 
+@public_page
 def post_list(request, page=1):
     return _post_list(request, Post.objects.published(), page, "blog/post_list.html", {})
 
 
+@public_page
 def post_detail(request, pk):
     # Staff may open drafts and scheduled posts at their permalink to check them before publishing.
     posts = Post.objects.all() if request.user.is_staff else Post.objects.published()
@@ -53,6 +56,7 @@ def post_detail(request, pk):
     return render(request, "blog/post_detail.html", context)
 
 
+@public_page
 def series_index(request):
     series = (
         Series.objects.filter(posts__in=Post.objects.published())
@@ -62,6 +66,7 @@ def series_index(request):
     return render(request, "blog/series_index.html", {"series_list": series})
 
 
+@public_page
 def series_detail(request, slug):
     series = get_object_or_404(Series, slug=slug)
     parts = list(Post.objects.published().filter(series=series).for_list().order_by("series_part"))
@@ -73,6 +78,7 @@ def series_detail(request, slug):
     return render(request, "blog/series_detail.html", context)
 
 
+@public_page
 def category_detail(request, slug):
     category = get_object_or_404(Category, slug=slug)
     posts = Post.objects.published().filter(category=category)
@@ -81,12 +87,14 @@ def category_detail(request, slug):
     )
 
 
+@public_page
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
     posts = Post.objects.published().filter(tags=tag)
     return _post_list(request, posts, _page_number(request), "blog/tag_detail.html", {"tag": tag})
 
 
+@public_page
 def archive_index(request):
     """Every public post, grouped by year then month (two queries whatever the size)."""
     posts = Post.objects.published().newest_first().only("id", "title", "published_at")
@@ -97,6 +105,7 @@ def archive_index(request):
     return render(request, "blog/archive_index.html", {"years": years, "total": len(posts)})
 
 
+@public_page
 def archive_month(request, year, month):
     if not 1 <= month <= 12:
         raise Http404(_("No such month."))
@@ -105,6 +114,7 @@ def archive_month(request, year, month):
     return _post_list(request, posts, _page_number(request), "blog/archive_month.html", context)
 
 
+@public_page
 def search(request):
     """A simple title/body search; Chinese-aware ranked search comes with the search issue."""
     query = request.GET.get("q", "").strip()[:100]

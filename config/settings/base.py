@@ -151,6 +151,10 @@ MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 0), "quality": 90}
 MARKDOWNX_SERVER_CALL_LATENCY = 400
 
 BLOG_POSTS_PER_PAGE = 10
+# Whole public pages are cached server-side until content changes (at most this long, which also
+# bounds how late a scheduled post appears), and proxies/browsers may reuse them for MAX_AGE.
+BLOG_PAGE_CACHE_SECONDS = int(os.environ.get("BLOG_PAGE_CACHE_SECONDS", "300"))
+BLOG_PAGE_MAX_AGE = int(os.environ.get("BLOG_PAGE_MAX_AGE", "60"))
 BLOG_TEASER_CHARS = 240
 
 LOGGING = {

@@ -21,6 +21,9 @@ window.MathJax = {
     ignoreHtmlClass: "tex2jax_ignore",
     safeOptions: {
       allow: { URLs: "safe", classes: "safe", cssIDs: "safe", styles: "safe" },
+      // Keep equation ids such as "mjx-eqn:eq:attention" (the default pattern has no ":" and
+      // dropped them, breaking \eqref links); the "mjx-" prefix still stops TeX from taking page ids.
+      idPattern: /^mjx-[^\s]+$/,
       lengthMax: 3,
       scriptsizemultiplierRange: [0.6, 1],
       scriptlevelRange: [-2, 2],

@@ -87,7 +87,8 @@
   function openPanel(focus) {
     if (!panel) return;
     panel.open = true;
-    if (focus) panel.querySelector("summary").focus({ preventScroll: true });
+    // After the link's own jump to #cite, which would otherwise leave focus on <body>.
+    if (focus) window.setTimeout(function () { panel.querySelector("summary").focus({ preventScroll: true }); }, 0);
   }
 
   document.addEventListener("click", function (event) {

@@ -262,9 +262,7 @@ def strict_pybtex():
 
 
 def _expected_names(c: citations.Citation) -> list[str]:
-    return [
-        f"{p.structured[0]}, {p.structured[1]}" if p.structured else p.name for p in c.authors
-    ]
+    return [f"{p.structured[0]}, {p.structured[1]}" if p.structured else p.name for p in c.authors]
 
 
 @pytest.mark.parametrize("nasty_post", NASTY_TITLES, indirect=True)
@@ -377,9 +375,7 @@ def series(today):
 
 
 def series_citation(series):
-    parts = list(
-        Post.objects.published().filter(series=series).for_cards().order_by("series_part")
-    )
+    parts = list(Post.objects.published().filter(series=series).for_cards().order_by("series_part"))
     return citations.for_series(series, parts)
 
 
@@ -423,7 +419,7 @@ def test_series_page_offers_the_series_citation_panel(client, series):
     c = series_citation(series)
     assert page.pre["cite-biblatex"] == citations.biblatex(c)
     assert page.pre["cite-kexue"] == citations.kexue(c)
-    assert f'href="/series/transformer-upgrade/cite.bib"' in html
+    assert 'href="/series/transformer-upgrade/cite.bib"' in html
     assert "引用本系列" in html
 
 

@@ -22,6 +22,14 @@ from django.utils.http import http_date
 from .cache import _safely, generation, last_changed
 
 PRIVATE_COOKIES = {settings.SESSION_COOKIE_NAME, "messages"}
+UNCACHED_HEADERS = {
+    "set-cookie",
+    "cache-control",
+    "etag",
+    "last-modified",
+    "vary",
+    "content-length",
+}
 
 
 @memoize
@@ -51,7 +59,11 @@ def public_page(view):
                 return response
             entry = {
                 "body": response.content,
-                "content_type": response["Content-Type"],
+                "headers": {
+                    name: value
+                    for name, value in response.items()
+                    if name.lower() not in UNCACHED_HEADERS
+                },
                 "etag": f'"{hashlib.blake2b(response.content, digest_size=12).hexdigest()}"',
                 "last_modified": int(last_changed().timestamp()),
             }
@@ -59,7 +71,7 @@ def public_page(view):
         conditional = get_conditional_response(
             request, etag=entry["etag"], last_modified=entry["last_modified"]
         )
-        response = conditional or HttpResponse(entry["body"], content_type=entry["content_type"])
+        response = conditional or HttpResponse(entry["body"], headers=entry["headers"])
         response["ETag"] = entry["etag"]
         response["Last-Modified"] = http_date(entry["last_modified"])
         patch_cache_control(

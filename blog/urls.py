@@ -9,9 +9,17 @@ urlpatterns = [
     path("page/<int:page>/", views.post_list, name="post_list_page"),
     path("archives/", views.archive_index, name="archive_index"),
     path("archives/<int:pk>/", views.post_detail, name="post_detail"),
+    path("archives/<int:pk>/cite.bib", views.post_cite, {"ext": "bib"}, name="post_cite_bib"),
+    path("archives/<int:pk>/cite.ris", views.post_cite, {"ext": "ris"}, name="post_cite_ris"),
+    path("archives/<int:pk>/cite.json", views.post_cite, {"ext": "json"}, name="post_cite_json"),
     path("archives/<int:year>/<int:month>/", views.archive_month, name="archive_month"),
     path("series/", views.series_index, name="series_index"),
     path("series/<str:slug>/", views.series_detail, name="series_detail"),
+    path("series/<str:slug>/cite.bib", views.series_cite, {"ext": "bib"}, name="series_cite_bib"),
+    path("series/<str:slug>/cite.ris", views.series_cite, {"ext": "ris"}, name="series_cite_ris"),
+    path(
+        "series/<str:slug>/cite.json", views.series_cite, {"ext": "json"}, name="series_cite_json"
+    ),
     path("category/<str:slug>/", views.category_detail, name="category_detail"),
     path("tag/<str:slug>/", views.tag_detail, name="tag_detail"),
     path("search/", views.search, name="search"),

@@ -3,11 +3,12 @@ import calendar
 from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import citations
 from .models import Category, Post, Series, Tag
 from .pagecache import public_page
 
@@ -49,7 +50,13 @@ def post_detail(request, pk):
     posts = Post.objects.all() if request.user.is_staff else Post.objects.published()
     post = get_object_or_404(posts.for_cards().prefetch_related("tags"), pk=pk)
     older, newer = post.adjacent()
-    context = {"post": post, "older": older, "newer": newer, "needs_math": post.has_math}
+    context = {
+        "post": post,
+        "older": older,
+        "newer": newer,
+        "needs_math": post.has_math,
+        "citation": citations.for_post(post),
+    }
     if post.series_id:
         parts, previous_part, next_part = post.series_neighbours()
         context |= {"series_parts": parts, "previous_part": previous_part, "next_part": next_part}
@@ -74,8 +81,36 @@ def series_detail(request, slug):
         "series": series,
         "parts": parts,
         "needs_math": any(part.has_math for part in parts),
+        "citation": citations.for_series(series, parts),
     }
     return render(request, "blog/series_detail.html", context)
+
+
+def _citation_download(request, citation, ext):
+    """A citation file: ``?style=`` picks a variant (``cite.bib?style=bibtex``); others are 404."""
+    exported = citations.export(citation, ext, request.GET.get("style"))
+    if exported is None:
+        raise Http404(_("No such citation style."))
+    text, content_type = exported
+    response = HttpResponse(text, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{citation.key}.{ext}"'
+    return response
+
+
+@public_page
+def post_cite(request, pk, ext):
+    post = get_object_or_404(Post.objects.published().for_cards(), pk=pk)
+    return _citation_download(request, citations.for_post(post), ext)
+
+
+@public_page
+def series_cite(request, slug, ext):
+    series = get_object_or_404(Series, slug=slug)
+    parts = list(Post.objects.published().filter(series=series).for_cards())
+    citation = citations.for_series(series, parts)
+    if citation is None:
+        raise Http404(_("This series has no published parts yet."))
+    return _citation_download(request, citation, ext)
 
 
 @public_page

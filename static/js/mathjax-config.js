@@ -21,10 +21,9 @@ window.MathJax = {
     ignoreHtmlClass: "tex2jax_ignore",
     safeOptions: {
       allow: { URLs: "safe", classes: "safe", cssIDs: "safe", styles: "safe" },
-      // MathJax's own equation ids look like "mjx-eqn:eq:attn"; the stock pattern has no ":" and
-      // would strip them, breaking every \eqref link. The mjx- prefix still keeps TeX from
-      // reusing the page's own ids.
-      idPattern: /^mjx-[-a-zA-Z0-9_.:]+$/,
+      // Keep equation ids such as "mjx-eqn:eq:attention" (the default pattern has no ":" and
+      // dropped them, breaking \eqref links); the "mjx-" prefix still stops TeX from taking page ids.
+      idPattern: /^mjx-[^\s]+$/,
       lengthMax: 3,
       scriptsizemultiplierRange: [0.6, 1],
       scriptlevelRange: [-2, 2],

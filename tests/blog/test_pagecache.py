@@ -139,3 +139,12 @@ def test_a_broken_cache_degrades_to_uncached_pages_not_errors(client):
     post = PostFactory()
     assert client.get("/").status_code == 200
     assert client.get(post.get_absolute_url()).status_code == 200
+
+
+def test_cached_downloads_keep_their_headers(client):
+    post = PostFactory()
+    first = client.get(f"{post.get_absolute_url()}cite.bib")
+    second = client.get(f"{post.get_absolute_url()}cite.bib")
+    assert second.content == first.content
+    assert second["Content-Disposition"] == first["Content-Disposition"]
+    assert second["Content-Type"] == first["Content-Type"] == "application/x-bibtex; charset=utf-8"

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from config.urls import handler404, handler500, urlpatterns as site_urlpatterns
+from config.urls import handler404, handler500
+from config.urls import urlpatterns as site_urlpatterns
 
 LEAKY_MESSAGE = "secret-in-exception-7c1e DATABASES SECRET_KEY"
 

@@ -117,6 +117,10 @@ def test_a_one_megabyte_search_is_answered(client, site):
 
 def test_odd_input_to_the_admin_login_is_refused_cleanly(site):
     client = Client(enforce_csrf_checks=False)
-    for username in ("a\x00b", "\ud800".encode("utf-8", "surrogatepass").decode("latin-1"), "x" * 100_000):
+    for username in (
+        "a\x00b",
+        "\ud800".encode("utf-8", "surrogatepass").decode("latin-1"),
+        "x" * 100_000,
+    ):
         response = client.post("/admin/login/", {"username": username, "password": "p"})
         assert response.status_code in {200, 400, 429}, repr(username[:20])

@@ -78,7 +78,9 @@ def test_admin_editor_previews_and_typesets_math_under_the_csp(live_server, cont
     assert response.status == 200
     assert "content-security-policy" in response.headers
     page.fill("#id_title", "预览测试")
-    page.locator("#id_body").fill("预览：$$\\begin{equation}e^{i\\pi}+1=0\\end{equation}$$\n\n行内 $x^2$。\n")
+    page.locator("#id_body").fill(
+        "预览：$$\\begin{equation}e^{i\\pi}+1=0\\end{equation}$$\n\n行内 $x^2$。\n"
+    )
     page.locator("#id_body").dispatch_event("input")
     preview = page.locator(".markdownx-preview")
     preview.locator("mjx-container").first.wait_for()

@@ -24,9 +24,7 @@ PROD_ENV = {
 
 
 def manage(*args, env=None):
-    environment = {
-        key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")
-    }
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     environment.pop("DATABASE_URL", None)
     environment |= env or {}
     return subprocess.run(
@@ -91,9 +89,7 @@ def test_production_responses_carry_hsts_csp_referrer_and_frame_policies(client)
     with production():
         response = client.get("/", HTTP_HOST="kexue.test", secure=True)
     assert response.status_code == 200
-    assert response["Strict-Transport-Security"] == (
-        "max-age=31536000; includeSubDomains; preload"
-    )
+    assert response["Strict-Transport-Security"] == ("max-age=31536000; includeSubDomains; preload")
     assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"

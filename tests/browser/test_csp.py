@@ -87,3 +87,16 @@ def test_admin_editor_previews_and_typesets_math_under_the_csp(live_server, cont
     assert preview.locator("mjx-container").count() == 2
     assert page.js_errors == []
     assert collected_violations(page) == [], "\n".join(collected_violations(page))
+
+
+def test_admin_login_form_works_under_the_csp(live_server, page):
+    StaffFactory(username="csp-login")
+    page.add_init_script(RECORD_VIOLATIONS)
+    page.goto(live_server.url + "/admin/login/")
+    page.fill("#id_username", "csp-login")
+    page.fill("#id_password", "correct horse battery staple")
+    assert collected_violations(page) == []  # the login page itself
+    page.click("input[type=submit]")
+    page.wait_for_url(live_server.url + "/admin/")
+    assert page.locator("#site-name").count() == 1
+    assert collected_violations(page) == [], "\n".join(collected_violations(page))

@@ -220,14 +220,15 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins for one username from
-# one address, that pair is refused for AXES_COOLOFF_TIME. Keying on the pair means an attacker
-# cannot lock the real author out from elsewhere. Attempts are stored in the database (shared by
-# every worker, visible in the admin). Behind a proxy, set AXES_PROXY_COUNT so the client address
-# comes from X-Forwarded-For instead of the proxy's own.
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins from one address (for
+# any usernames: spraying many usernames counts too), that address may not log in for
+# AXES_COOLOFF_TIME. Per address, not per username, so nobody elsewhere can lock the author out.
+# Attempts are stored in the database (shared by every worker, visible in the admin). Behind a
+# proxy, set AXES_PROXY_COUNT so the client address comes from X-Forwarded-For instead of the
+# proxy's own.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"

@@ -46,9 +46,7 @@ def test_repeated_failed_logins_lock_out_even_the_right_password(client, setting
     assert AccessAttempt.objects.get(username="author").failures_since_start >= 5
 
 
-def test_lockout_is_per_username_and_address_so_the_author_can_still_log_in_elsewhere(
-    client, settings
-):
+def test_lockout_is_per_address_so_the_author_can_still_log_in_elsewhere(client, settings):
     StaffFactory(username="author")
     for _ in range(settings.AXES_FAILURE_LIMIT):
         attempt(client, "author", "wrong", ip="203.0.113.7")
@@ -56,6 +54,14 @@ def test_lockout_is_per_username_and_address_so_the_author_can_still_log_in_else
     home = attempt(client, "author", GOOD_PASSWORD, ip="198.51.100.20")
     assert home.status_code == 302
     assert home["Location"] == reverse("admin:index")
+
+
+def test_trying_many_usernames_from_one_address_locks_that_address(client, settings):
+    StaffFactory(username="author")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, f"guess{n}", "123456")
+    assert attempt(client, "author", GOOD_PASSWORD).status_code == 429
+    assert attempt(client, "author", GOOD_PASSWORD, ip="198.51.100.20").status_code == 302
 
 
 def test_a_successful_login_resets_the_failure_count(client, settings):

@@ -173,6 +173,7 @@ BLOG_TEASER_CHARS = 240
 # is logged by config.logs.RequestLogMiddleware ("blog.requests"); errors by django.request with
 # their traceback. Nothing from settings or the request body is logged.
 LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "json")
+REQUEST_LOG = env_bool("DJANGO_REQUEST_LOG", default=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$HOME/.pyenv/versions/
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: install run test test-sqlite test-postgres browsers lint format check messages bench clean
+.PHONY: install run test test-sqlite test-postgres browsers vnu lint format check messages bench clean
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -38,13 +38,28 @@ run: install
 
 # The whole suite: unit, integration and real-Chromium browser tests.
 # DATABASE_URL selects the database (SQLite by default, e.g. postgres://postgres@127.0.0.1:5432/blog).
-test: install browsers
+test: install browsers vnu
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 browsers:
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { \
 		echo "Installing Debian chromium for the browser tests (needs root)..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+
+# The Nu HTML checker (vnu.jar, run with the machine's Java 17+) for tests/blog/test_html_validity.py,
+# from the npm package into .tools/ (its postinstall only downloads a Java runtime: skipped).
+VNU_VERSION := 26.9.27
+VNU_JAR := .tools/node_modules/vnu-jar/build/dist/vnu.jar
+$(VNU_JAR):
+	@command -v java >/dev/null 2>&1 || { echo "Installing Java for the HTML checker..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; }
+	@command -v npm >/dev/null 2>&1 || { echo "Installing npm for the HTML checker..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	mkdir -p .tools
+	npm install --prefix .tools --no-save --ignore-scripts --no-audit --no-fund --loglevel=error vnu-jar@$(VNU_VERSION)
+	@test -f $@
+
+vnu: $(VNU_JAR)
 
 lint: install
 	$(BIN)/ruff check .
@@ -68,4 +83,4 @@ bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3*
+	rm -rf $(VENV) .tools staticfiles db.sqlite3*

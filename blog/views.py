@@ -23,8 +23,9 @@ def _paginate(queryset, number):
 
 
 def _page_number(request) -> int:
+    # ASCII digits only: "²" and "١" pass str.isdigit(); nine digits is past any real page.
     raw = request.GET.get("page", "1")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
         raise Http404(_("No such page."))
     return int(raw)
 
@@ -142,7 +143,8 @@ def archive_index(request):
 
 @public_page
 def archive_month(request, year, month):
-    if not 1 <= month <= 12:
+    # Four-digit years only: year 1 in local time falls before datetime's range in UTC.
+    if not (1 <= month <= 12 and 1000 <= year <= 9999):
         raise Http404(_("No such month."))
     posts = Post.objects.published().filter(published_at__year=year, published_at__month=month)
     context = {"year": year, "month": month, "month_name": calendar.month_abbr[month]}

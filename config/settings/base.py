@@ -1,10 +1,12 @@
 """Settings shared by every environment; everything comes from the environment with safe local defaults."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import mathjax
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -43,12 +45,16 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.sitemaps",
     "markdownx",
+    "axes",
     "accounts",
     "blog",
 ]
 
 MIDDLEWARE = [
+    "config.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "blog.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -56,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -71,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "blog.context_processors.site",
             ],
         },
@@ -112,6 +121,12 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses to authenticate a locked-out username/address before the password
+# is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -157,13 +172,71 @@ BLOG_PAGE_CACHE_SECONDS = int(os.environ.get("BLOG_PAGE_CACHE_SECONDS", "300"))
 BLOG_PAGE_MAX_AGE = int(os.environ.get("BLOG_PAGE_MAX_AGE", "60"))
 BLOG_TEASER_CHARS = 240
 
+# Logs: one JSON object per line on stderr (DJANGO_LOG_FORMAT=plain for a terminal). Every request
+# is logged by config.logs.RequestLogMiddleware ("blog.requests"); errors by django.request with
+# their traceback. Nothing from settings or the request body is logged.
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "json")
+REQUEST_LOG = env_bool("DJANGO_REQUEST_LOG", default=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
+        "json": {"()": "config.logs.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain" if LOG_FORMAT == "plain" else "json",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # 4xx are logged as request lines already; django.request keeps the 5xx with tracebacks.
+        "django.request": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},
+    },
 }
+
+# Content Security Policy (Django's own middleware), the same in every environment so that a
+# violation shows up in development and in the browser tests, not first in production.
+# Public pages keep every script and stylesheet in static files (MathJax's configuration too), so
+# `script-src 'self'` needs no nonce and cached page bodies never carry a stale one. CSP.NONCE is
+# filled in only when a template reads the nonce (the admin's `{% csp_nonce_attr %}`); pages that
+# never read it get a header without one.
+# style-src needs 'unsafe-inline', measured in Chromium (tests/browser/test_csp.py): MathJax 3's
+# CHTML output injects a <style> element whose text grows with the glyphs in use (no fixed hash,
+# no nonce hook), and TeX's \bbox[...] and \style{...} are applied through a style attribute;
+# without it math is unstyled and boxes lose their borders. Inline CSS cannot run script; posts
+# are trusted and comments are sanitised without style attributes. No nonce in style-src on
+# purpose: a nonce makes browsers ignore 'unsafe-inline' and MathJax would break in the admin.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins from one address (for
+# any usernames: spraying many usernames counts too), that address may not log in for
+# AXES_COOLOFF_TIME. Per address, not per username, so nobody elsewhere can lock the author out.
+# Attempts are stored in the database (shared by every worker, visible in the admin). Behind a
+# proxy, set AXES_PROXY_COUNT so the client address comes from X-Forwarded-For instead of the
+# proxy's own.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.lockout.client_username"
+if os.environ.get("AXES_PROXY_COUNT"):
+    AXES_IPWARE_PROXY_COUNT = int(os.environ["AXES_PROXY_COUNT"])
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")

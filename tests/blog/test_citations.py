@@ -251,7 +251,11 @@ def _normalised(text: str) -> str:
 @pytest.fixture
 def nasty_post(today, request):
     title = request.param
-    return PostFactory(title=title, authors=_authors(*NASTY_AUTHORS))
+    return PostFactory(
+        title=title,
+        authors=_authors(*NASTY_AUTHORS),
+        published_at=datetime(2024, 5, 13, 10, 0, tzinfo=SHANGHAI),
+    )
 
 
 @pytest.fixture

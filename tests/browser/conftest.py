@@ -60,4 +60,4 @@ def page(context):
 
 
 def wait_for_mathjax(page):
-    page.wait_for_function("document.documentElement.classList.contains('mathjax-ready')")
+    page.wait_for_function("() => document.documentElement.classList.contains('mathjax-ready')")

@@ -56,7 +56,7 @@ def test_cite_link_opens_the_panel(live_server, page):
     assert not panel.evaluate("el => el.open")
     page.click("a.cite-link")
     assert panel.evaluate("el => el.open")
-    page.wait_for_function("document.activeElement.tagName === 'SUMMARY'")
+    page.wait_for_function("() => document.activeElement.tagName === 'SUMMARY'")
     assert page.locator("#cite-biblatex").is_visible()
     assert page.js_errors == []
 
@@ -64,7 +64,7 @@ def test_cite_link_opens_the_panel(live_server, page):
 def test_a_link_to_cite_opens_the_panel_on_load(live_server, page):
     post = PostFactory(body="正文。\n")
     page.goto(live_server.url + post.get_absolute_url() + "#cite")
-    page.wait_for_function("document.querySelector('details.cite-panel').open")
+    page.wait_for_function("() => document.querySelector('details.cite-panel').open")
 
 
 def test_each_copy_button_puts_exactly_the_text_shown_on_the_clipboard(live_server, clipboard_page):
@@ -122,7 +122,7 @@ def test_numbered_equations_get_permalinks_and_short_citations(live_server, clip
     assert first.evaluate("el => getComputedStyle(el).opacity") == "0"
     page.locator("mjx-container").nth(1).hover()  # nth(0) is the inline \eqref
     page.wait_for_function(
-        "getComputedStyle(document.getElementById('eq-eq:pyth')).opacity === '1'"
+        "() => getComputedStyle(document.getElementById('eq-eq:pyth')).opacity === '1'"
     )
 
     link = clipboard_after(page, first.locator(".eq-permalink").click)
@@ -168,5 +168,5 @@ def test_eqref_links_reach_their_equation(live_server, page):
     _open_equations(page, live_server.url + post.get_absolute_url())
     assert page.evaluate("window.scrollY") == 0
     page.locator('mjx-container a[href="#mjx-eqn%3Aeq%3Alast"]').first.click()
-    page.wait_for_function("window.scrollY > 1000")
+    page.wait_for_function("() => window.scrollY > 1000")
     assert _in_viewport(page, '[id="mjx-eqn:eq:last"]')

@@ -122,7 +122,15 @@ def _text_matches(term: str):
         # An FTS5 string: double quotes doubled, so no character in it is query syntax.
         phrase = '"{}"'.format(term.replace('"', '""'))
         return RawSQL("SELECT rowid FROM blog_post_fts WHERE blog_post_fts MATCH %s", [phrase])
-    # PostgreSQL's GIN trigram indexes serve exactly these icontains lookups.
+    if connection.vendor == "postgresql":
+        # The expression of the GIN trigram indexes (blog.search_index), with LIKE's own
+        # wildcards in the term escaped.
+        pattern = f"%{connection.ops.prep_for_like_query(term)}%"
+        return RawSQL(
+            "SELECT id FROM blog_post WHERE blog_search_fold(title) LIKE upper(%s) "
+            "OR blog_search_fold(search_text) LIKE upper(%s)",
+            [pattern, pattern],
+        )
     return Post.objects.filter(Q(title__icontains=term) | Q(search_text__icontains=term)).values(
         "pk"
     )

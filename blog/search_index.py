@@ -9,10 +9,14 @@ index without any word segmentation. ``blog.search`` builds the queries.
   Django rebuilds a SQLite table to alter one of its columns, which drops its triggers; the
   ``post_migrate`` hook therefore runs :func:`ensure` after every ``migrate``, which recreates
   missing triggers and then rebuilds the index from the table.
-- PostgreSQL: GIN ``gin_trgm_ops`` indexes on ``UPPER(column::text)``, the exact expression
-  Django's ``icontains`` lookup emits, so ordinary ORM lookups use them. CJK characters are
-  indexed only when the database's ``LC_CTYPE`` classifies them as letters (``C.UTF-8`` or any
-  ``*.UTF-8`` locale does; plain ``C`` does not).
+- PostgreSQL: GIN ``gin_trgm_ops`` indexes on ``blog_search_fold(column)``, a PL/pgSQL wrapper
+  of ``upper()`` declared with a high ``COST``. Measured on 2,000 posts: with plain
+  ``upper(search_text)`` indexes the planner judged a sequential scan cheaper (it does not count
+  detoasting and case-folding kilobytes of text per row) and took ~100 ms where the index takes
+  ~1.5 ms; the declared cost makes it pick the index. (A SQL-language wrapper would be inlined
+  and its cost forgotten, hence PL/pgSQL.) CJK characters are indexed only when the database's
+  ``LC_CTYPE`` classifies them as letters: ``C.UTF-8`` or any ``*.UTF-8`` locale does, plain
+  ``C`` does not.
 """
 
 SQLITE_TABLE = "blog_post_fts"
@@ -38,6 +42,10 @@ SQLITE_TRIGGERS = {
         END""",
 }
 
+POSTGRESQL_FOLD = """
+    CREATE OR REPLACE FUNCTION blog_search_fold(text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 1000
+    AS $$ BEGIN RETURN upper($1); END $$"""
 POSTGRESQL_INDEXES = {
     "blog_post_title_trgm": "title",
     "blog_post_search_text_trgm": "search_text",
@@ -62,6 +70,7 @@ def drop(connection) -> None:
         elif connection.vendor == "postgresql":
             for name in POSTGRESQL_INDEXES:
                 cursor.execute(f"DROP INDEX IF EXISTS {name}")
+            cursor.execute("DROP FUNCTION IF EXISTS blog_search_fold(text)")
 
 
 def _ensure_sqlite(connection) -> bool:
@@ -96,10 +105,11 @@ def _ensure_postgresql(connection) -> bool:
         if not missing:
             return False
         cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        cursor.execute(POSTGRESQL_FOLD)
         for name in missing:
             column = POSTGRESQL_INDEXES[name]
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {name} ON blog_post "
-                f"USING gin (UPPER({column}::text) gin_trgm_ops)"
+                f"USING gin (blog_search_fold({column}) gin_trgm_ops)"
             )
     return True

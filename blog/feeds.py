@@ -75,6 +75,11 @@ class LatestPostsFeed(Feed):
         )
 
     # Each post.
+    def item_title(self, item):
+        # Plain text, escaped once by the XML writer (Django's default escapes twice, which
+        # Atom readers and feedparser show as a literal "&lt;").
+        return item.title
+
     def item_link(self, item):
         return absolute_url(item.get_absolute_url())
 

@@ -278,6 +278,14 @@ def test_postgresql_trigram_indexes_serve_the_search_expression():
     assert "blog_post_search_text_trgm" in plan
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL pg_trgm indexes")
+def test_postgresql_missing_index_is_recreated_by_ensure():
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX blog_post_title_trgm")
+    assert search_index.ensure(connection) is True
+    assert search_index.ensure(connection) is False
+
+
 def test_search_page_query_count_does_not_grow_with_results(client, settings):
     settings.BLOG_POSTS_PER_PAGE = 5
     tags = [TagFactory() for _ in range(3)]

@@ -146,7 +146,12 @@ class Hit:
 
 def hits(post_ids: list[int], query: Query) -> list[Hit]:
     """One page of results in rank order, with highlighted titles, tags and snippets."""
-    posts = Post.objects.filter(pk__in=post_ids).select_related("category").prefetch_related("tags")
+    posts = (
+        Post.objects.filter(pk__in=post_ids)
+        .select_related("category")
+        .prefetch_related("tags")
+        .only("id", "title", "published_at", "search_text", "category__name", "category__slug")
+    )
     by_id = {post.pk: post for post in posts}
     return [
         Hit(

@@ -1,5 +1,21 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _repair_search_index(sender, using, plan=None, **kwargs):
+    """Recreate search triggers that a SQLite table rebuild in a later migration dropped."""
+    from django.db import connections
+
+    from . import search_index
+
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if "blog_post" not in connection.introspection.table_names(cursor):
+            return
+        columns = connection.introspection.get_table_description(cursor, "blog_post")
+    if any(column.name == "search_text" for column in columns):  # migrated far enough
+        search_index.ensure(connection)
 
 
 class BlogConfig(AppConfig):
@@ -8,3 +24,5 @@ class BlogConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (cache invalidation only)
+
+        post_migrate.connect(_repair_search_index, sender=self)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
+from django.utils.html import strip_tags
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
@@ -65,6 +66,7 @@ class Rendered:
     html: str
     teaser_html: str
     excerpt: str
+    search_text: str
     has_math: bool
     has_more: bool
 
@@ -82,6 +84,7 @@ def render_post(source: str) -> Rendered:
         html=_restore_pipes(html),
         teaser_html=_restore_pipes(teaser_html),
         excerpt=_restore_pipes(plain_text(tokens)),
+        search_text=_restore_pipes(search_text(tokens)),
         has_math=contains_math(tokens),
         has_more=teaser_source != source,
     )
@@ -132,6 +135,39 @@ def plain_text(tokens: list[Token], limit: int | None = None) -> str:
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
+
+
+def search_text(tokens: list[Token]) -> str:
+    """The whole body as searchable plain text: prose, code and image captions, markup dropped.
+
+    Formulas keep their TeX so that a search for "softmax" also finds ``\\text{softmax}``; they
+    are wrapped in ``\\(..\\)`` (inline) or ``\\[..\\]`` (display) so that search snippets
+    can tell where a formula starts and ends and never cut one in half (``blog.search``).
+    """
+    parts: list[str] = []
+    for token in tokens:
+        if token.type in {"math_block", "math_block_label", "amsmath"}:
+            parts.append(f" \\[{_one_line(token.content)}\\] ")
+        elif token.type in {"fence", "code_block"}:
+            parts.append(f" {token.content} ")
+        elif token.type == "html_block":
+            parts.append(f" {strip_tags(token.content)} ")
+        elif token.type == "inline" and token.children:
+            for child in token.children:
+                if child.type in {"text", "code_inline", "image"}:
+                    parts.append(child.content)
+                elif child.type == "math_inline":
+                    parts.append(f"\\({_one_line(child.content)}\\)")
+                elif child.type == "math_inline_double":
+                    parts.append(f" \\[{_one_line(child.content)}\\] ")
+                elif child.type in {"softbreak", "hardbreak"}:
+                    parts.append(" ")
+            parts.append(" ")
+    return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+def _one_line(tex: str) -> str:
+    return re.sub(r"\s+", " ", tex.strip())
 
 
 def contains_math(tokens: list[Token]) -> bool:

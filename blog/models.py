@@ -109,6 +109,43 @@ class PostQuerySet(models.QuerySet):
     def newest_first(self):
         return self.order_by("-published_at", "-id")
 
+    def related_to(self, post):
+        """Other posts ranked for "you may also like": parts of the same series (in order),
+        then posts sharing more of its tags, then its category, then the newest. One query.
+
+        Uses the post's tags as already loaded (prefetched on the post page).
+        """
+        tag_ids = [tag.pk for tag in post.tags.all()]
+        same_series = Q(series_id=post.series_id) if post.series_id else Q(pk__in=[])
+        return (
+            self.exclude(pk=post.pk)
+            .annotate(
+                in_series=models.Case(
+                    models.When(same_series, then=1), default=0, output_field=models.IntegerField()
+                ),
+                series_position=models.Case(
+                    models.When(same_series, then="series_part"), default=0
+                ),
+                shared_tags=models.Count("tags", filter=Q(tags__in=tag_ids), distinct=True),
+                in_category=models.Case(
+                    models.When(category_id=post.category_id, then=1)
+                    if post.category_id
+                    else models.When(pk__in=[], then=1),
+                    default=0,
+                    output_field=models.IntegerField(),
+                ),
+            )
+            .order_by(
+                "-in_series",
+                "series_position",
+                "-shared_tags",
+                "-in_category",
+                "-published_at",
+                "-id",
+            )
+            .only("id", "title", "published_at")
+        )
+
 
 class Post(models.Model):
     class Status(models.TextChoices):
@@ -132,6 +169,8 @@ class Post(models.Model):
     body_html = models.TextField(editable=False, default="")
     teaser_html = models.TextField(editable=False, default="")
     excerpt = models.TextField(editable=False, default="")
+    # The body as plain text with TeX kept: what search indexes and cuts snippets from.
+    search_text = models.TextField(editable=False, default="")
     has_math = models.BooleanField(editable=False, default=False)
     has_more = models.BooleanField(editable=False, default=False)
     status = models.CharField(
@@ -166,6 +205,14 @@ class Post(models.Model):
     )
     reader_count = models.PositiveBigIntegerField(_("readers"), default=0)
     comments_open = models.BooleanField(_("comments open"), default=True)
+    source_key = models.CharField(
+        _("source key"),
+        max_length=255,
+        blank=True,
+        default="",
+        editable=False,
+        help_text=_("Where an imported post came from; import_posts updates the post it names."),
+    )
 
     objects = PostQuerySet.as_manager()
 
@@ -184,6 +231,9 @@ class Post(models.Model):
                 name="series_and_part_together",
                 violation_error_message=_("A series post needs a part number, and vice versa."),
             ),
+            models.UniqueConstraint(
+                fields=["source_key"], condition=~Q(source_key=""), name="unique_source_key"
+            ),
         ]
 
     def __str__(self):
@@ -198,6 +248,7 @@ class Post(models.Model):
                 "body_html",
                 "teaser_html",
                 "excerpt",
+                "search_text",
                 "has_math",
                 "has_more",
             }
@@ -212,6 +263,7 @@ class Post(models.Model):
         self.body_html = rendered.html
         self.teaser_html = rendered.teaser_html
         self.excerpt = rendered.excerpt
+        self.search_text = rendered.search_text
         self.has_math = rendered.has_math
         self.has_more = rendered.has_more
 

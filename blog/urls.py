@@ -1,6 +1,8 @@
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from . import views
+from . import feeds, views
+from .sitemaps import SITEMAPS
 
 app_name = "blog"
 
@@ -12,6 +14,7 @@ urlpatterns = [
     path("archives/<int:pk>/cite.bib", views.post_cite, {"ext": "bib"}, name="post_cite_bib"),
     path("archives/<int:pk>/cite.ris", views.post_cite, {"ext": "ris"}, name="post_cite_ris"),
     path("archives/<int:pk>/cite.json", views.post_cite, {"ext": "json"}, name="post_cite_json"),
+    path("archives/<int:pk>/qr.svg", views.post_qr, name="post_qr"),
     path("archives/<int:year>/<int:month>/", views.archive_month, name="archive_month"),
     path("series/", views.series_index, name="series_index"),
     path("series/<str:slug>/", views.series_detail, name="series_detail"),
@@ -23,4 +26,15 @@ urlpatterns = [
     path("category/<str:slug>/", views.category_detail, name="category_detail"),
     path("tag/<str:slug>/", views.tag_detail, name="tag_detail"),
     path("search/", views.search, name="search"),
+    # Feeds: RSS 2.0 at feed/, Atom at feed/atom/, for the site and each category, tag, series.
+    path("feed/", feeds.LatestPostsFeed(), name="feed"),
+    path("feed/atom/", feeds.LatestPostsAtomFeed(), name="feed_atom"),
+    path("category/<str:slug>/feed/", feeds.CategoryFeed(), name="category_feed"),
+    path("category/<str:slug>/feed/atom/", feeds.CategoryAtomFeed(), name="category_feed_atom"),
+    path("tag/<str:slug>/feed/", feeds.TagFeed(), name="tag_feed"),
+    path("tag/<str:slug>/feed/atom/", feeds.TagAtomFeed(), name="tag_feed_atom"),
+    path("series/<str:slug>/feed/", feeds.SeriesFeed(), name="series_feed"),
+    path("series/<str:slug>/feed/atom/", feeds.SeriesAtomFeed(), name="series_feed_atom"),
+    path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
 ]

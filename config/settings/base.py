@@ -170,6 +170,7 @@ BLOG_POSTS_PER_PAGE = 10
 # bounds how late a scheduled post appears), and proxies/browsers may reuse them for MAX_AGE.
 BLOG_PAGE_CACHE_SECONDS = int(os.environ.get("BLOG_PAGE_CACHE_SECONDS", "300"))
 BLOG_PAGE_MAX_AGE = int(os.environ.get("BLOG_PAGE_MAX_AGE", "60"))
+BLOG_RELATED_POSTS = 10
 BLOG_TEASER_CHARS = 240
 
 # Logs: one JSON object per line on stderr (DJANGO_LOG_FORMAT=plain for a terminal). Every request

@@ -145,7 +145,7 @@ def test_pagination_uses_page_urls(client, settings):
     assert 'href="/page/3/"' in page2 and 'href="/"' in page2
 
 
-def test_search_placeholder_finds_titles_and_bodies(client):
+def test_search_finds_titles_and_bodies(client):
     PostFactory(title="低秩近似之路", body="奇异值分解 SVD\n")
     assert "低秩近似之路" in client.get("/search/", {"q": "SVD"}).content.decode()
     assert client.get("/search/", {"q": ""}).status_code == 200
@@ -196,6 +196,23 @@ def test_query_count_does_not_grow_with_content(client, settings, url_of):
     _grow(20, series)
     assert count_queries(client, url_of(post, series)) == small
     assert small <= 10
+
+
+def test_post_page_query_count_stays_constant_with_related_posts(client):
+    """Related posts are one query, whatever the number of candidates sharing tags."""
+    tags = [TagFactory() for _ in range(4)]
+    category = CategoryFactory()
+    post = PostFactory(tags=tags, category=category)
+    PostFactory(tags=tags[:1])
+    client.get("/")  # the sidebar is cached from here on
+    few = count_queries(client, post.get_absolute_url())
+    for n in range(25):
+        PostFactory(tags=tags[: n % 4 + 1], category=category if n % 2 else None)
+    client.get("/")
+    assert count_queries(client, post.get_absolute_url()) == few
+    html = client.get(post.get_absolute_url()).content.decode()
+    related = html[html.index('class="related-posts"') :].split("</section>")[0]
+    assert related.count("<li>") == 10
 
 
 def test_sidebar_is_cached_between_requests(client):

@@ -61,7 +61,7 @@ def test_post_equations_render_number_and_link(live_server, page):
     page.wait_for_function("() => location.hash.startsWith('#mjx-eqn')")
     in_view = page.evaluate(
         """id => { const r = document.getElementById(decodeURIComponent(id)).getBoundingClientRect();
-                   return r.top >= 0 && r.bottom <= window.innerHeight; }""",
+                   return r.top >= -1 && r.bottom <= window.innerHeight + 1; }""",
         target_id,
     )
     assert in_view

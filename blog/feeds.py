@@ -1,0 +1,171 @@
+"""RSS 2.0 and Atom feeds for the whole site and for each category, tag and series.
+
+Items carry the full post HTML with math left as TeX in its ``\\(..\\)`` / ``\\[..\\]`` delimiters,
+so a MathJax-capable reader typesets it and any other shows readable TeX. Every URL is absolute
+and built from ``settings.SITE_URL`` (``link``, ``feed_url`` and ``item_link`` return absolute
+URLs, which the syndication framework then leaves alone instead of prefixing the request's Host);
+relative links and images inside the HTML are made absolute too.
+"""
+
+import re
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.translation import gettext_lazy as _
+
+from .models import Category, Post, Series, Tag
+from .sharing import absolute_url
+
+FEED_ITEMS = 20
+
+_ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
+_FRAGMENT = re.compile(r'(\shref=")#')
+
+
+def absolute_html(html: str, page_url: str) -> str:
+    """Make root-relative links and images and in-page anchors absolute for feed readers."""
+    html = _ROOT_RELATIVE.sub(lambda m: f"{m[1]}{settings.SITE_URL}/", html)
+    return _FRAGMENT.sub(lambda m: f"{m[1]}{page_url}#", html)
+
+
+class AtomWithContentFeed(Atom1Feed):
+    """Atom with the full HTML in ``<content type="html">`` (Django writes only ``<summary>``)."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("content"):
+            handler.addQuickElement("content", item["content"], {"type": "html"})
+
+
+class LatestPostsFeed(Feed):
+    """The newest public posts of the site; subclasses narrow ``posts()`` to one object."""
+
+    feed_type = Rss201rev2Feed
+    feed_url_name = "blog:feed"
+    language = "zh-cn"
+
+    # The feed as a whole.
+    def title(self, obj):
+        return settings.SITE_NAME
+
+    def description(self, obj):
+        return settings.SITE_TAGLINE
+
+    def subtitle(self, obj):
+        return self.description(obj)
+
+    def link(self, obj):
+        return absolute_url(reverse("blog:post_list"))
+
+    def feed_url(self, obj):
+        return absolute_url(reverse(self.feed_url_name, args=self.url_args(obj)))
+
+    def url_args(self, obj):
+        return []
+
+    def posts(self, obj):
+        return Post.objects.published()
+
+    def items(self, obj):
+        return list(
+            self.posts(obj).for_cards().prefetch_related("tags").newest_first()[:FEED_ITEMS]
+        )
+
+    # Each post.
+    def item_title(self, item):
+        # Plain text, escaped once by the XML writer (Django's default escapes twice, which
+        # Atom readers and feedparser show as a literal "&lt;").
+        return item.title
+
+    def item_link(self, item):
+        return absolute_url(item.get_absolute_url())
+
+    def item_description(self, item):
+        return absolute_html(item.body_html, self.item_link(item))
+
+    def item_author_name(self, item):
+        return ", ".join(author.public_name for author in item.ordered_authors())
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_updateddate(self, item):
+        return max(item.updated_at, item.published_at)
+
+    def item_categories(self, item):
+        names = [item.category.name] if item.category else []
+        return names + [tag.name for tag in item.tags.all()]
+
+
+class LatestPostsAtomFeed(LatestPostsFeed):
+    feed_type = AtomWithContentFeed
+    feed_url_name = "blog:feed_atom"
+
+    def item_description(self, item):
+        return item.excerpt  # Atom's <summary>; the full HTML goes into <content>
+
+    def item_extra_kwargs(self, item):
+        return {"content": absolute_html(item.body_html, self.item_link(item))}
+
+
+class _ObjectFeed:
+    """A feed of one category, tag or series: found by slug, titled and linked after it."""
+
+    model = None
+
+    def get_object(self, request, slug):
+        return get_object_or_404(self.model, slug=slug)
+
+    def url_args(self, obj):
+        return [obj.slug]
+
+    def link(self, obj):
+        return absolute_url(obj.get_absolute_url())
+
+    def title(self, obj):
+        return f"{obj} - {settings.SITE_NAME}"
+
+    def description(self, obj):
+        return obj.description or settings.SITE_TAGLINE
+
+
+class CategoryFeed(_ObjectFeed, LatestPostsFeed):
+    model = Category
+    feed_url_name = "blog:category_feed"
+
+    def posts(self, obj):
+        return Post.objects.published().filter(category=obj)
+
+
+class CategoryAtomFeed(CategoryFeed, LatestPostsAtomFeed):
+    feed_url_name = "blog:category_feed_atom"
+
+
+class TagFeed(_ObjectFeed, LatestPostsFeed):
+    model = Tag
+    feed_url_name = "blog:tag_feed"
+
+    def posts(self, obj):
+        return Post.objects.published().filter(tags=obj)
+
+    def description(self, obj):
+        return _("Posts tagged “%(tag)s”") % {"tag": obj.name}
+
+
+class TagAtomFeed(TagFeed, LatestPostsAtomFeed):
+    feed_url_name = "blog:tag_feed_atom"
+
+
+class SeriesFeed(_ObjectFeed, LatestPostsFeed):
+    model = Series
+    feed_url_name = "blog:series_feed"
+
+    def posts(self, obj):
+        return Post.objects.published().filter(series=obj)
+
+
+class SeriesAtomFeed(SeriesFeed, LatestPostsAtomFeed):
+    feed_url_name = "blog:series_feed_atom"

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .feeds import CommentsFeed
 
 app_name = "blog"
 
@@ -9,6 +10,14 @@ urlpatterns = [
     path("page/<int:page>/", views.post_list, name="post_list_page"),
     path("archives/", views.archive_index, name="archive_index"),
     path("archives/<int:pk>/", views.post_detail, name="post_detail"),
+    path("archives/<int:pk>/comments/", views.comment_create, name="comment_create"),
+    path("archives/<int:pk>/comments/preview", views.comment_preview, name="comment_preview"),
+    path(
+        "comments/unsubscribe/<str:token>/",
+        views.comment_unsubscribe,
+        name="comment_unsubscribe",
+    ),
+    path("feed/comments/", CommentsFeed(), name="comments_feed"),
     path("archives/<int:year>/<int:month>/", views.archive_month, name="archive_month"),
     path("series/", views.series_index, name="series_index"),
     path("series/<str:slug>/", views.series_detail, name="series_detail"),

@@ -147,7 +147,7 @@
   function moveCommentMessages() {
     // "Awaiting moderation" / "published" notices belong next to the comments, where the
     // redirect lands, rather than at the top of the page.
-    var notices = document.querySelectorAll(".messages li.comment");
+    var notices = document.querySelectorAll(".messages li.message-comment");
     if (!notices.length) return;
     var list = document.createElement("ul");
     list.className = "messages comment-messages";

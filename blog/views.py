@@ -27,7 +27,7 @@ def _paginate(queryset, number):
 
 def _page_number(request) -> int:
     raw = request.GET.get("page", "1")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise Http404(_("No such page."))
     return int(raw)
 
@@ -62,7 +62,7 @@ def _post_page(request, post, comment_form=None, status=200):
     comments = post.comments.approved().thread(settings.BLOG_COMMENT_MAX_DEPTH)
     if comment_form is None and post.comments_open:
         reply_to = request.GET.get("replyto", "")
-        initial = {"reply_to": int(reply_to)} if reply_to.isdigit() else {}
+        initial = {"reply_to": int(reply_to)} if reply_to.isascii() and reply_to.isdigit() else {}
         comment_form = CommentForm(post=post, user=request.user, initial=initial)
     context = {
         "post": post,

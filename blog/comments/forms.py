@@ -18,7 +18,9 @@ class CommentForm(forms.ModelForm):
     """Name, email (never shown), website, Markdown body; plus hidden reply target, signed
     timestamp and a honeypot. Staff members comment as themselves: no name or email fields."""
 
-    reply_to = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    reply_to = forms.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput
+    )
     token = forms.CharField(widget=forms.HiddenInput)
     # The honeypot: hidden from people by CSS and from assistive technology by aria-hidden.
     subject = forms.CharField(

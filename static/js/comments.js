@@ -133,6 +133,8 @@
   }
 
   function rememberCommenter() {
+    // One click, one comment: a second click while the page is submitting does nothing.
+    form.querySelector("button[type=submit]").disabled = true;
     var saved = {};
     ["author_name", "email", "website"].forEach(function (name) {
       if (form.elements[name]) saved[name] = form.elements[name].value;

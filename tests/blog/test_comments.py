@@ -165,6 +165,9 @@ def test_staff_comment_from_the_site_is_published_and_marked_as_the_authors(staf
         ({"author_name": "名" * 61}, "60"),
         ({"author_name": "a\nBcc: x@evil.example"}, "控制字符"),
         ({"reply_to": "99"}, "不存在"),
+        ({"reply_to": "99999999999999999999"}, "2147483647"),
+        ({"body": "空\x00字符"}, "空字符"),
+        ({"author_name": "空\x00字符"}, "空字符"),
     ],
 )
 def test_invalid_input_rerenders_the_post_with_errors_and_the_typed_text(client, overrides, error):
@@ -288,7 +291,7 @@ def test_comment_endpoints_only_accept_post(client, method):
 def test_unknown_draft_and_scheduled_posts_are_404(client):
     draft = PostFactory(status=Post.Status.DRAFT)
     scheduled = PostFactory(published_at=timezone.now() + timedelta(days=1))
-    for pk in (999_999, draft.pk, scheduled.pk):
+    for pk in (999_999, 10**30, draft.pk, scheduled.pk):
         url = reverse("blog:comment_create", args=[pk])
         assert client.post(url, {"body": "x"}).status_code == 404
         assert client.post(reverse("blog:comment_preview", args=[pk])).status_code == 404
@@ -404,6 +407,14 @@ def test_thread_page_shows_numbers_anchors_reply_links_and_replying_to_labels(cl
     assert '回复 <a href="#comment-2">#2 乙</a>' in html
     assert html.index('id="comment-2"') < html.index('id="comment-3"')
     assert "3条评论" in html
+
+
+@pytest.mark.parametrize("value", ["²", "-1", "abc", "1e3", ""])
+def test_odd_replyto_parameters_are_ignored(client, value):
+    post = PostFactory()
+    response = client.get(post.get_absolute_url(), {"replyto": value})
+    assert response.status_code == 200
+    assert '<p class="comment-replying" hidden>' in response.content.decode()
 
 
 def test_replyto_parameter_prefills_the_form_without_javascript(client):

@@ -127,6 +127,7 @@ def test_drafts_and_scheduled_posts_are_404_for_readers_but_visible_to_staff(cli
         "/series/nope/",
         "/archives/2024/13/",
         "/tag/x/?page=abc",
+        "/tag/x/?page=²",
         "/no/such/page/",
     ],
 )

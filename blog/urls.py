@@ -12,6 +12,7 @@ urlpatterns = [
     path("archives/<int:pk>/", views.post_detail, name="post_detail"),
     path("archives/<int:pk>/comments/", views.comment_create, name="comment_create"),
     path("archives/<int:pk>/comments/preview", views.comment_preview, name="comment_preview"),
+    path("archives/<int:pk>/comments/token", views.comment_token, name="comment_token"),
     path(
         "comments/unsubscribe/<str:token>/",
         views.comment_unsubscribe,

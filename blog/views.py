@@ -1,4 +1,5 @@
 import calendar
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,7 +9,9 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
 
 from .comments import html as comment_html
 from .comments import notify, spam, workflow
@@ -146,6 +149,27 @@ def search(request):
     return _post_list(request, posts, _page_number(request), "blog/search.html", {"query": query})
 
 
+def csrf_for_sessions(view):
+    """CSRF protection for logged-in users only.
+
+    A forged request matters when it carries a session (a staff reply is published at once and
+    marked as the author's), and those pages are never cached, so they carry the token. An
+    anonymous comment carries no ambient authority to forge (anyone may post it directly), and
+    keeping the token out of anonymous post pages lets the page cache keep them: a page that used
+    the CSRF token is never cached.
+    """
+    protected = csrf_protect(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return protected(request, *args, **kwargs)
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(wrapper)
+
+
+@csrf_for_sessions
 @require_POST
 def comment_create(request, pk):
     post = get_object_or_404(_visible_posts(request).for_cards().prefetch_related("tags"), pk=pk)
@@ -175,6 +199,16 @@ def comment_create(request, pk):
     return HttpResponseRedirect(f"{post.get_absolute_url()}#comments", status=303)
 
 
+@never_cache
+@require_GET
+def comment_token(request, pk):
+    """A fresh signed timestamp for the form: comments.js asks for one when the reader starts
+    writing, so a page served from a cache still measures the time from then."""
+    get_object_or_404(_visible_posts(request).filter(comments_open=True).only("id"), pk=pk)
+    return JsonResponse({"token": spam.form_token(pk)})
+
+
+@csrf_for_sessions
 @require_POST
 def comment_preview(request, pk):
     """The comment as it will be published (same sanitising path), as JSON for comments.js."""

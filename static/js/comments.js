@@ -40,6 +40,21 @@
 
   previewButton.addEventListener("click", showPreview);
   form.addEventListener("submit", rememberCommenter);
+  form.addEventListener("focusin", refreshToken, { once: true });
+
+  function refreshToken() {
+    // The page may come from a cache: time the form from when the reader starts writing.
+    fetch(section.dataset.tokenUrl, { credentials: "same-origin" })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (result) {
+        if (result && result.token) form.elements.token.value = result.token;
+      })
+      .catch(function () {
+        /* keep the token the page came with */
+      });
+  }
 
   function replyTo(comment) {
     var number = comment.dataset.number;
@@ -77,11 +92,12 @@
     var data = new FormData();
     data.append("body", body.value);
     previewButton.disabled = true;
+    var csrf = form.querySelector("input[name=csrfmiddlewaretoken]"); // logged-in pages only
     fetch(section.dataset.previewUrl, {
       method: "POST",
       body: data,
       credentials: "same-origin",
-      headers: { "X-CSRFToken": form.querySelector("input[name=csrfmiddlewaretoken]").value },
+      headers: csrf ? { "X-CSRFToken": csrf.value } : {},
     })
       .then(function (response) {
         return response.json().catch(function () {

@@ -13,7 +13,7 @@ import time_machine
 from django.conf import settings
 from django.core import mail
 from django.db import connection
-from django.test import TestCase
+from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -495,15 +495,54 @@ def test_preview_on_a_closed_post_is_403(client):
     assert client.post(reverse("blog:comment_preview", args=[post.pk])).status_code == 403
 
 
-def test_preview_requires_csrf_token():
-    from django.test import Client
+def test_anonymous_post_page_does_not_use_the_csrf_token_so_it_can_be_cached(client):
+    """The page cache never stores a response that used the CSRF token."""
+    post = PostFactory()
+    response = client.get(post.get_absolute_url())
+    assert 'id="respond"' in response.content.decode()
+    assert "csrfmiddlewaretoken" not in response.content.decode()
+    assert not response.wsgi_request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+    assert not response.cookies
 
+
+def test_anonymous_comments_and_previews_need_no_csrf_token():
     post = PostFactory()
     strict = Client(enforce_csrf_checks=True)
-    assert (
-        strict.post(reverse("blog:comment_preview", args=[post.pk]), {"body": "x"}).status_code
-        == 403
-    )
+    assert submit(strict, post).status_code == 303
+    url = reverse("blog:comment_preview", args=[post.pk])
+    assert strict.post(url, {"body": "$x$"}).status_code == 200
+
+
+def test_logged_in_comments_and_previews_need_the_csrf_token(staff):
+    post = PostFactory()
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(staff)
+    create = reverse("blog:comment_create", args=[post.pk])
+    preview = reverse("blog:comment_preview", args=[post.pk])
+    data = {"body": "作者的话", "token": old_token(post)}
+    assert strict.post(create, data).status_code == 403
+    assert strict.post(preview, {"body": "x"}).status_code == 403
+    html = strict.get(post.get_absolute_url()).content.decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    assert strict.post(preview, {"body": "x"}, headers={"X-CSRFToken": csrf}).status_code == 200
+    assert send(strict, create, data | {"csrfmiddlewaretoken": csrf}).status_code == 303
+
+
+def test_token_endpoint_gives_a_fresh_timestamp_that_is_never_cached(client):
+    post = PostFactory()
+    url = reverse("blog:comment_token", args=[post.pk])
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+        token = response.json()["token"]
+        assert submit(client, post, token=token).status_code == 400  # too fast
+        traveller.shift(5)
+        assert submit(client, post, token=token).status_code == 303
+    assert client.get(reverse("blog:comment_token", args=[999_999])).status_code == 404
+    closed = PostFactory(comments_open=False)
+    assert client.get(reverse("blog:comment_token", args=[closed.pk])).status_code == 404
+    assert client.post(url).status_code == 405
 
 
 # --- moderation and emails ----------------------------------------------------------------------

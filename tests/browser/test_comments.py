@@ -202,7 +202,10 @@ def test_preview_typesets_math_and_posting_shows_the_moderation_message(
     post = PostFactory(body="没有公式。\n")
     dialogs, _ = watch(page, live_server)
     page.goto(live_server.url + post.get_absolute_url())
-    page.fill("#id_author_name", "王小明")
+    # Starting to write fetches a fresh form timestamp (the page may come from a cache).
+    with page.expect_response(lambda r: "/comments/token" in r.url) as token_response:
+        page.fill("#id_author_name", "王小明")
+    assert token_response.value.ok
     page.fill("#id_email", "xiaoming@example.org")
     page.fill(
         "#comment-body",
@@ -272,3 +275,20 @@ def test_reply_link_moves_the_form_and_number_click_quotes(live_server, page, se
     assert page.locator("#comment-1 .comment-children #comment-3").count() == 1
     assert "已发布" in page.inner_text("#comments .comment-messages")
     assert page.locator("#comment-3 mjx-container").count() == 1
+
+
+def test_staff_preview_and_reply_send_the_csrf_token(live_server, page, context, staff):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(staff)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    post = PostFactory()
+    page.goto(live_server.url + post.get_absolute_url())
+    assert page.locator("input[name=csrfmiddlewaretoken]").count() == 1
+    page.fill("#comment-body", "作者预览 $x$")
+    page.click(".comment-preview-button")
+    page.locator(".comment-preview mjx-container").wait_for()
+    assert "作者预览" in page.inner_text(".comment-preview")

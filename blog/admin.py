@@ -100,6 +100,7 @@ class CommentAdmin(admin.ModelAdmin):
     list_display = ("__str__", "post", "status", "excerpt", "created_at", "is_staff_reply")
     list_display_links = ("__str__",)
     list_filter = ("status", "is_staff_reply", "created_at")
+    ordering = ("-created_at", "-id")  # newest first: what a moderator looks at
     list_select_related = ("post",)
     search_fields = ("author_name", "email", "body", "client_hash")
     date_hierarchy = "created_at"

@@ -1,9 +1,14 @@
+from django import forms
 from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from markdownx.admin import MarkdownxModelAdmin
 
+from .comments import workflow
 from .markup import tex_problems
-from .models import Authorship, Category, Post, Series, Tag
+from .models import Authorship, Category, Comment, Post, Series, Tag
 
 
 class AuthorshipInline(admin.TabularInline):
@@ -71,3 +76,100 @@ class TagAdmin(admin.ModelAdmin):
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
+
+
+class CommentAdminForm(forms.ModelForm):
+    staff_reply = forms.CharField(
+        label=_("Reply"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "Published at once as your reply (marked as the author's); "
+            "replying to a held comment approves it."
+        ),
+    )
+
+    class Meta:
+        model = Comment
+        fields = ["status", "author_name", "email", "website", "body", "notify_on_reply"]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    form = CommentAdminForm
+    list_display = ("__str__", "post", "status", "excerpt", "created_at", "is_staff_reply")
+    list_display_links = ("__str__",)
+    list_filter = ("status", "is_staff_reply", "created_at")
+    ordering = ("-created_at", "-id")  # newest first: what a moderator looks at
+    list_select_related = ("post",)
+    search_fields = ("author_name", "email", "body", "client_hash")
+    date_hierarchy = "created_at"
+    actions = ["approve", "mark_spam"]
+    readonly_fields = (
+        "post",
+        "parent",
+        "number",
+        "created_at",
+        "approved_at",
+        "client_hash",
+        "user",
+        "is_staff_reply",
+        "rendered",
+    )
+    fieldsets = (
+        (None, {"fields": ("status", ("post", "number", "parent"), "body", "rendered")}),
+        (
+            _("Commenter"),
+            {"fields": ("author_name", "email", "website", "notify_on_reply", "client_hash")},
+        ),
+        (_("History"), {"fields": ("created_at", "approved_at", "user", "is_staff_reply")}),
+        (_("Reply"), {"fields": ("staff_reply",)}),
+    )
+
+    class Media:
+        css = {"all": ("css/article.css",)}
+        js = ("js/mathjax-config.js", "mathjax/tex-chtml-full.js")
+
+    def has_add_permission(self, request):
+        return False  # comments come from the site; staff answer with the reply box
+
+    @admin.display(description=_("as published"))
+    def rendered(self, comment):
+        # body_html was sanitised with nh3 when the comment was saved.
+        return format_html('<div class="article-body">{}</div>', mark_safe(comment.body_html))
+
+    @admin.action(description=_("Approve selected comments"), permissions=["change"])
+    def approve(self, request, queryset):
+        count = workflow.approve(queryset)
+        self.message_user(
+            request,
+            ngettext("%d comment approved.", "%d comments approved.", count) % count,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Mark selected comments as spam"), permissions=["change"])
+    def mark_spam(self, request, queryset):
+        count = workflow.mark_spam(queryset)
+        self.message_user(
+            request,
+            ngettext("%d comment marked as spam.", "%d comments marked as spam.", count) % count,
+            messages.SUCCESS,
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "status" in form.changed_data and obj.status == Comment.Status.APPROVED:
+            workflow.approve(Comment.objects.filter(pk=obj.pk))  # reply emails, approved_at
+        reply_text = form.cleaned_data.get("staff_reply", "").strip()
+        if reply_text:
+            reply = workflow.staff_reply(obj, request.user, reply_text)
+            self.message_user(
+                request,
+                format_html(
+                    '{} <a href="{}">#{}</a>',
+                    _("Reply published:"),
+                    reply.get_absolute_url(),
+                    reply.number,
+                ),
+                messages.SUCCESS,
+            )

@@ -100,6 +100,16 @@ def render_comment(source: str) -> str:
     return _restore_pipes(comment_parser().render(_protect_pipes(source)))
 
 
+def comment_tokens(source: str) -> list[Token]:
+    """The parsed tokens of a comment (for its excerpt); ``|`` in inline math restored."""
+    tokens = comment_parser().parse(_protect_pipes(source))
+    for token in tokens:
+        for child in token.children or ():
+            child.content = _restore_pipes(child.content)
+        token.content = _restore_pipes(token.content)
+    return tokens
+
+
 def _protect_pipes(source: str) -> str:
     if "|" not in source or "$" not in source:
         return source

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -95,16 +96,32 @@ class PostQuerySet(models.QuerySet):
 
     def for_cards(self):
         """What a list card shows, in a constant number of queries however many posts."""
-        return self.select_related("category", "series").prefetch_related(
-            models.Prefetch(
-                "authorship_set",
-                queryset=Authorship.objects.select_related("author").order_by("order", "id"),
+        return (
+            self.select_related("category", "series")
+            .prefetch_related(
+                models.Prefetch(
+                    "authorship_set",
+                    queryset=Authorship.objects.select_related("author").order_by("order", "id"),
+                )
             )
+            .with_comment_counts()
         )
 
     def for_list(self):
         """Cards on list pages: no need for the Markdown source or the full body."""
         return self.for_cards().defer("body", "body_html")
+
+    def with_comment_counts(self):
+        """Annotate ``comment_count``: approved comments, counted in the same query."""
+        approved = (
+            Comment.objects.approved()
+            .filter(post=models.OuterRef("pk"))
+            .order_by()
+            .values("post")
+            .annotate(count=models.Count("pk"))
+            .values("count")
+        )
+        return self.annotate(comment_count=Coalesce(models.Subquery(approved), 0))
 
     def newest_first(self):
         return self.order_by("-published_at", "-id")
@@ -331,3 +348,157 @@ class Authorship(models.Model):
 
     def __str__(self):
         return f"{self.author} · {self.post}"
+
+
+class CommentQuerySet(models.QuerySet):
+    def approved(self):
+        return self.filter(status=Comment.Status.APPROVED)
+
+    def public(self):
+        """Approved comments on public posts: what the sidebar widget and the feed show."""
+        return self.approved().filter(post__in=Post.objects.published())
+
+    def recent(self, limit: int):
+        """The latest public comments with their post's title, in one query."""
+        return (
+            self.public()
+            .select_related("post")
+            .only("id", "number", "author_name", "excerpt", "created_at", "post__id", "post__title")
+            .order_by("-created_at", "-id")[:limit]
+        )
+
+    def thread(self, max_depth: int) -> list["Comment"]:
+        """The top-level comments in number order, each with ``.children`` filled (one query).
+
+        Replies nest ``max_depth`` levels deep; a reply to a comment at the last level is shown
+        beside it, at that level, and names the comment it answers (``.reply_to``). A reply whose
+        parent is not visible (held, spam or deleted) is shown at the top level.
+        """
+        comments = list(self.order_by("number"))
+        by_id = {comment.pk: comment for comment in comments}
+        roots = []
+        for comment in comments:
+            comment.children = []
+            comment.reply_to = None
+            parent = by_id.get(comment.parent_id)
+            if parent is None:
+                comment.depth, comment.container = 0, None
+                roots.append(comment)
+            elif parent.depth < max_depth:
+                comment.depth, comment.container = parent.depth + 1, parent
+                parent.children.append(comment)
+            else:
+                comment.depth, comment.container = parent.depth, parent.container
+                comment.reply_to = parent
+                siblings = parent.container.children if parent.container else roots
+                siblings.append(comment)
+        return roots
+
+
+class Comment(models.Model):
+    """A reader's comment (or a staff reply) on a post, numbered #1, #2, … within the post."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        SPAM = "spam", _("Spam")
+
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="comments", verbose_name=_("post")
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("in reply to"),
+    )
+    number = models.PositiveIntegerField(
+        _("number"), editable=False, help_text=_("Its number #n within the post.")
+    )
+    author_name = models.CharField(_("name"), max_length=60)
+    email = models.EmailField(_("email"), help_text=_("Never shown publicly."))
+    website = models.URLField(_("website"), max_length=200, blank=True)
+    body = models.TextField(
+        _("comment"),
+        help_text=_("Markdown with $…$ and $$…$$ math; HTML is shown as typed, not interpreted."),
+    )
+    body_html = models.TextField(editable=False, default="")
+    excerpt = models.CharField(editable=False, max_length=200, default="")
+    has_math = models.BooleanField(editable=False, default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    created_at = models.DateTimeField(_("posted"), default=timezone.now)
+    approved_at = models.DateTimeField(_("first approved"), null=True, blank=True, editable=False)
+    client_hash = models.CharField(
+        _("client fingerprint"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("A keyed hash of the address it came from; the address is not stored."),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("staff author"),
+    )
+    is_staff_reply = models.BooleanField(
+        _("staff reply"), default=False, help_text=_("Written by the site's staff; marked as such.")
+    )
+    notify_on_reply = models.BooleanField(
+        _("email on reply"),
+        default=False,
+        help_text=_("The commenter asked for an email when someone replies."),
+    )
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["post", "number"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        indexes = [
+            models.Index(fields=["post", "status", "number"], name="comment_thread"),
+            models.Index(fields=["status", "-created_at"], name="comment_recent"),
+            models.Index(
+                fields=["email"],
+                condition=Q(status="approved"),
+                name="comment_known_email",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "number"], name="unique_comment_number"),
+            models.CheckConstraint(
+                condition=Q(is_staff_reply=False) | Q(user__isnull=False),
+                name="staff_reply_has_user",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.number} {self.author_name}"
+
+    def save(self, *args, **kwargs):
+        self.render()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html", "excerpt", "has_math"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return f"{reverse('blog:post_detail', args=[self.post_id])}#{self.anchor}"
+
+    def render(self):
+        """Store the sanitised HTML and a plain-text excerpt of the body."""
+        from .comments.html import render
+
+        rendered = render(self.body)
+        self.body_html = rendered.html
+        self.excerpt = rendered.excerpt
+        self.has_math = rendered.has_math
+
+    @property
+    def anchor(self) -> str:
+        return f"comment-{self.number}"

@@ -18,7 +18,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.apps import apps
 from django.db import connection
 from django.db.models import Case, Q, Value, When
 from django.db.models.expressions import RawSQL
@@ -26,7 +25,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from .models import Post
+from .models import Comment, Post
 
 MAX_QUERY_CHARS = 100
 MAX_TERMS = 8
@@ -235,21 +234,10 @@ class CommentHit:
 
 
 def comment_hits(query: Query, limit: int = COMMENT_RESULTS) -> list[CommentHit]:
-    """Approved comments on public posts containing every term, newest first.
-
-    A separate group on the results page. Returns nothing until the ``blog.Comment`` model
-    exists; it expects the fields named in DESIGN.md (``post``, ``body``, ``status`` with
-    ``"approved"``, ``created_at``) and ``Comment.get_absolute_url()``.
-    """
-    try:
-        comment_model = apps.get_model("blog", "Comment")
-    except LookupError:
-        return []
+    """Approved comments on public posts containing every term, newest first (a separate group)."""
     if not query:
         return []
-    comments = comment_model.objects.filter(
-        status="approved", post__in=Post.objects.published()
-    ).select_related("post")
+    comments = Comment.objects.public().select_related("post")
     for term in query.terms:
         comments = comments.filter(body__icontains=term)
     return [

@@ -1,9 +1,10 @@
 """Data for the sidebar shown on every public page: cached, recomputed when content changes."""
 
+from django.conf import settings
 from django.db.models import Count, Q
 
 from .cache import cached
-from .models import Category, Post, Series
+from .models import Category, Comment, Post, Series
 
 
 def widgets() -> dict:
@@ -17,6 +18,7 @@ def _compute() -> dict:
         "recent_posts": list(
             Post.objects.published().newest_first().only("id", "title", "published_at")[:8]
         ),
+        "recent_comments": list(Comment.objects.recent(settings.BLOG_RECENT_COMMENTS)),
         "categories": list(
             Category.objects.annotate(post_count=Count("posts", filter=public)).filter(
                 post_count__gt=0

@@ -4,16 +4,19 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from .cache import content_changed
-from .models import Authorship, Category, Post, Series, Tag
+from .models import Authorship, Category, Comment, Post, Series, Tag
 
-WATCHED = (Post, Series, Category, Tag, Authorship)
+WATCHED = (Post, Series, Category, Tag, Authorship, Comment)
 
 
 @receiver(post_save)
 @receiver(post_delete)
-def _content_changed(sender, **kwargs):
-    if sender in WATCHED:
-        content_changed()
+def _content_changed(sender, instance=None, created=False, **kwargs):
+    if sender not in WATCHED:
+        return
+    if sender is Comment and created and instance.status != Comment.Status.APPROVED:
+        return  # a held comment changes no public page (bulk moderation bumps by itself)
+    content_changed()
 
 
 @receiver(m2m_changed, sender=Post.tags.through)

@@ -1,20 +1,27 @@
 import calendar
+from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
 
 from . import citations
 from . import search as site_search
 from .archives import MonthRange, month_neighbours
-from .models import Category, Post, Series, Tag
+from .comments import html as comment_html
+from .comments import notify, spam, workflow
+from .comments.forms import CommentForm
+from .models import Category, Comment, Post, Series, Tag
 from .pagecache import public_page
 from .sharing import absolute_url, qr_svg
 
@@ -51,24 +58,40 @@ def post_list(request, page=1):
     return _post_list(request, Post.objects.published(), page, "blog/post_list.html", {})
 
 
+def _visible_posts(request):
+    # Staff may open drafts and scheduled posts at their permalink to check them before publishing.
+    return Post.objects.all() if request.user.is_staff else Post.objects.published()
+
+
 @public_page
 def post_detail(request, pk):
-    # Staff may open drafts and scheduled posts at their permalink to check them before publishing.
-    posts = Post.objects.all() if request.user.is_staff else Post.objects.published()
-    post = get_object_or_404(posts.for_cards().prefetch_related("tags"), pk=pk)
+    post = get_object_or_404(_visible_posts(request).for_cards().prefetch_related("tags"), pk=pk)
+    return _post_page(request, post)
+
+
+def _post_page(request, post, comment_form=None, status=200):
+    """The post page; ``comment_form`` is a bound form to show again with its errors."""
     older, newer = post.adjacent()
+    comments = post.comments.approved().thread(settings.BLOG_COMMENT_MAX_DEPTH)
+    if comment_form is None and post.comments_open:
+        reply_to = request.GET.get("replyto", "")
+        initial = {"reply_to": int(reply_to)} if reply_to.isascii() and reply_to.isdigit() else {}
+        comment_form = CommentForm(post=post, user=request.user, initial=initial)
     context = {
         "post": post,
         "older": older,
         "newer": newer,
-        "needs_math": post.has_math,
         "citation": citations.for_post(post),
         "related_posts": Post.objects.published().related_to(post)[: settings.BLOG_RELATED_POSTS],
+        "comments": comments,
+        "comment_form": comment_form,
+        # Comments may hold math, and the preview typesets it.
+        "needs_math": post.has_math or bool(comments) or comment_form is not None,
     }
     if post.series_id:
         parts, previous_part, next_part = post.series_neighbours()
         context |= {"series_parts": parts, "previous_part": previous_part, "next_part": next_part}
-    return render(request, "blog/post_detail.html", context)
+    return render(request, "blog/post_detail.html", context, status=status)
 
 
 @public_page
@@ -144,7 +167,10 @@ def archive_index(request):
     """Every public post (or those of a month range), grouped by year then month, in one query."""
     months = MonthRange.from_query(request.GET)
     posts = (
-        months.apply(Post.objects.published()).newest_first().only("id", "title", "published_at")
+        months.apply(Post.objects.published())
+        .newest_first()
+        .only("id", "title", "published_at")
+        .with_comment_counts()
     )
     years: dict[int, dict[int, list[Post]]] = {}
     for post in posts:
@@ -211,3 +237,93 @@ def post_qr(request, pk):
     else:
         patch_cache_control(response, private=True, no_store=True)
     return response
+
+
+def csrf_for_sessions(view):
+    """CSRF protection for logged-in users only.
+
+    A forged request matters when it carries a session (a staff reply is published at once and
+    marked as the author's), and those pages are never cached, so they carry the token. An
+    anonymous comment carries no ambient authority to forge (anyone may post it directly), and
+    keeping the token out of anonymous post pages lets the page cache keep them: a page that used
+    the CSRF token is never cached.
+    """
+    protected = csrf_protect(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return protected(request, *args, **kwargs)
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(wrapper)
+
+
+@csrf_for_sessions
+@require_POST
+def comment_create(request, pk):
+    post = get_object_or_404(_visible_posts(request).for_cards().prefetch_related("tags"), pk=pk)
+    if not post.comments_open:
+        messages.error(request, _("Comments on this post are closed."))
+        return _post_page(request, post, status=403)
+    allowed = spam.allow(request, "comment", settings.BLOG_COMMENT_RATE)
+    form = CommentForm(request.POST, post=post, user=request.user)
+    if not form.is_valid() or not allowed:
+        if not allowed:
+            form.add_error(None, _("Too many comments from your address; please wait a while."))
+        form.refresh_token()
+        return _post_page(request, post, form, status=400 if allowed else 429)
+    comment = workflow.post_comment(form, request)
+    if comment.status == Comment.Status.APPROVED:
+        messages.success(
+            request,
+            _("Your comment #%(number)s is published.") % {"number": comment.number},
+            extra_tags="comment",
+        )
+        return HttpResponseRedirect(comment.get_absolute_url(), status=303)
+    messages.info(
+        request,
+        _("Thank you! Your comment is awaiting moderation and will appear once approved."),
+        extra_tags="comment",
+    )
+    return HttpResponseRedirect(f"{post.get_absolute_url()}#comments", status=303)
+
+
+@never_cache
+@require_GET
+def comment_token(request, pk):
+    """A fresh signed timestamp for the form: comments.js asks for one when the reader starts
+    writing, so a page served from a cache still measures the time from then."""
+    get_object_or_404(_visible_posts(request).filter(comments_open=True).only("id"), pk=pk)
+    return JsonResponse({"token": spam.form_token(pk)})
+
+
+@csrf_for_sessions
+@require_POST
+def comment_preview(request, pk):
+    """The comment as it will be published (same sanitising path), as JSON for comments.js."""
+    post = get_object_or_404(_visible_posts(request).only("id", "comments_open"), pk=pk)
+    if not post.comments_open:
+        return JsonResponse({"error": _("Comments on this post are closed.")}, status=403)
+    if not spam.allow(request, "preview", settings.BLOG_COMMENT_PREVIEW_RATE):
+        return JsonResponse({"error": _("Too many previews; please wait a while.")}, status=429)
+    body = request.POST.get("body", "")
+    if len(body) > settings.BLOG_COMMENT_MAX_CHARS:
+        message = _("The comment is too long (at most %(limit)s characters).") % {
+            "limit": settings.BLOG_COMMENT_MAX_CHARS
+        }
+        return JsonResponse({"error": message}, status=400)
+    return JsonResponse({"html": comment_html.render(body).html if body.strip() else ""})
+
+
+def comment_unsubscribe(request, token):
+    """Turn off reply emails for the address the link was sent to (a POST, so that link
+    scanners in mail systems do not unsubscribe anyone)."""
+    email = notify.email_from_token(token)
+    if email is None:
+        raise Http404(_("This link is not valid."))
+    done = False
+    if request.method == "POST":
+        Comment.objects.filter(email=email, notify_on_reply=True).update(notify_on_reply=False)
+        done = True
+    return render(request, "blog/comment_unsubscribe.html", {"done": done})

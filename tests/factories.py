@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import User
-from blog.models import Authorship, Category, Post, Series, Tag
+from blog.models import Authorship, Category, Comment, Post, Series, Tag
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -73,3 +73,23 @@ class PostFactory(factory.django.DjangoModelFactory):
     def tags(self, create, extracted, **kwargs):
         if create and extracted:
             self.tags.set(extracted)
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    """An approved reader comment, numbered as the site numbers them (next free #n in its post)."""
+
+    class Meta:
+        model = Comment
+
+    post = factory.SubFactory(PostFactory)
+    author_name = factory.Sequence(lambda n: f"读者{n}")
+    email = factory.Sequence(lambda n: f"reader{n}@example.org")
+    body = "好文章！请问 $\\alpha$ 怎么取？"
+    status = Comment.Status.APPROVED
+    approved_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from blog.comments.workflow import save_numbered
+
+        return save_numbered(model_class(*args, **kwargs))

@@ -178,6 +178,33 @@ BLOG_TEASER_CHARS = 240
 # their traceback. Nothing from settings or the request body is logged.
 LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "json")
 REQUEST_LOG = env_bool("DJANGO_REQUEST_LOG", default=True)
+
+# Comments (blog.comments; docs/comments.md).
+BLOG_COMMENT_MAX_DEPTH = 3  # reply levels shown nested; deeper replies attach at the last level
+BLOG_COMMENT_MAX_CHARS = 10_000
+BLOG_COMMENT_MIN_SECONDS = 3  # a form sent sooner after it was rendered is a bot's
+BLOG_COMMENT_FORM_MAX_AGE = 2 * 24 * 3600
+BLOG_COMMENT_RATE = (6, 600)  # submissions per address per window of seconds
+BLOG_COMMENT_PREVIEW_RATE = (30, 300)
+BLOG_RECENT_COMMENTS = 8
+
+# Mail (Django 6.1 MAILERS): SMTP from the environment; dev.py prints mail, tests keep it in memory.
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "webmaster@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("SMTP_HOST", "localhost"),
+            "port": int(os.environ.get("SMTP_PORT", "25")),
+            "username": os.environ.get("SMTP_USER", ""),
+            "password": os.environ.get("SMTP_PASSWORD", ""),
+            "use_tls": env_bool("SMTP_USE_TLS"),
+            "timeout": 10,
+        },
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

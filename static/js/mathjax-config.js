@@ -33,7 +33,26 @@ window.MathJax = {
   startup: {
     ready() {
       MathJax.startup.defaultReady();
+      limitLengths(MathJax.startup.document.safe);
       MathJax.startup.promise.then(() => document.documentElement.classList.add("mathjax-ready"));
     },
   },
 };
+
+/* ui/safe caps font sizes but not the lengths of \rule, \kern, \hspace, \mspace, \raise or
+   \mmlToken attributes: `\rule{10000em}{10000em}` in a comment drew a 200,000-pixel box. Clamp
+   every such length to +-LENGTH_LIMIT em (generous for real formulas); anything that is not a
+   plain length ("0", "+1width", named spaces) passes unchanged. */
+function limitLengths(safe) {
+  var LENGTH_LIMIT = 20;
+  var EM_PER_UNIT = { em: 1, ex: 0.5, px: 1 / 16, pt: 0.1, pc: 1.2, mm: 0.236, cm: 2.36, in: 6, mu: 1 / 18 };
+  safe.filterMethods.filterLength = function (safe, value) {
+    var match = String(value).match(/^\s*([-+]?)(\d*\.?\d+)\s*(em|ex|px|pt|pc|mm|cm|in|mu)\s*$/);
+    if (!match) return value;
+    var size = parseFloat(match[2]) * EM_PER_UNIT[match[3]];
+    return size <= LENGTH_LIMIT ? value : match[1] + LENGTH_LIMIT + "em";
+  };
+  ["width", "height", "depth", "lspace", "rspace", "voffset", "minsize", "maxsize"].forEach(function (name) {
+    safe.filterAttributes.set(name, "filterLength");
+  });
+}

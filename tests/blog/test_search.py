@@ -5,14 +5,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from blog import search, search_index
 from blog.models import Post, Tag
-from tests.factories import PostFactory, TagFactory
+from tests.factories import CommentFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -304,18 +303,9 @@ def test_search_page_query_count_does_not_grow_with_results(client, settings):
     assert count() == small
 
 
-@pytest.mark.skipif(
-    "Comment" not in {model.__name__ for model in apps.get_app_config("blog").get_models()},
-    reason="the Comment model is built on another branch",
-)
-def test_approved_comments_are_a_separate_result_group(client):  # pragma: no cover
-    comment_model = apps.get_model("blog", "Comment")
+def test_approved_comments_are_a_separate_result_group(client):
     post = PostFactory(title="一篇文章")
-    comment_model.objects.create(
-        post=post, author_name="读者", email="r@example.org", body="注意力很有用", status="approved"
-    )
-    comment_model.objects.create(
-        post=post, author_name="垃圾", email="s@example.org", body="注意力广告", status="spam"
-    )
+    CommentFactory(post=post, author_name="读者", body="注意力很有用", status="approved")
+    CommentFactory(post=post, author_name="垃圾", body="注意力广告", status="spam")
     page = results(client, "注意力").content.decode()
     assert "<mark>注意力</mark>很有用" in page and "广告" not in page

@@ -63,7 +63,8 @@ def test_post_page_shows_kexue_byline_and_body(client):
 
 
 def test_pages_without_math_do_not_load_mathjax(client):
-    post = PostFactory(body="纯文字。\n")
+    # An open comment form loads MathJax for its preview (tests/blog/test_comments.py).
+    post = PostFactory(body="纯文字。\n", comments_open=False)
     assert "tex-chtml" not in client.get(post.get_absolute_url()).content.decode()
 
 
@@ -126,6 +127,7 @@ def test_drafts_and_scheduled_posts_are_404_for_readers_but_visible_to_staff(cli
         "/series/nope/",
         "/archives/2024/13/",
         "/tag/x/?page=abc",
+        "/tag/x/?page=²",
         "/no/such/page/",
     ],
 )
@@ -195,7 +197,7 @@ def test_query_count_does_not_grow_with_content(client, settings, url_of):
     small = count_queries(client, url_of(post, series))
     _grow(20, series)
     assert count_queries(client, url_of(post, series)) == small
-    assert small <= 10
+    assert small <= 12  # post page: + the comment thread; sidebar (cold): + recent comments
 
 
 def test_post_page_query_count_stays_constant_with_related_posts(client):

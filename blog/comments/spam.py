@@ -1,0 +1,71 @@
+"""Cheap defences that stop most comment spam before a moderator sees it.
+
+- a signed timestamp in the form: a form sent back sooner than ``BLOG_COMMENT_MIN_SECONDS``
+  after it was rendered, or older than ``BLOG_COMMENT_FORM_MAX_AGE``, is refused;
+- a honeypot field humans never see (checked by the form);
+- a fixed-window rate limit per client address, counted in the cache (shared through Redis when
+  several instances run), keyed by a keyed hash of the address: raw addresses are never stored.
+"""
+
+import time
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.utils.crypto import salted_hmac
+
+_TOKEN_SALT = "blog.comments.form"
+
+
+def client_address(request) -> str:
+    """The peer address. Behind a reverse proxy, the proxy must set REMOTE_ADDR (e.g. gunicorn's
+    ``--forwarded-allow-ips`` with a trusted proxy); X-Forwarded-For is not read here because any
+    client can forge it."""
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def client_hash(request) -> str:
+    """A keyed hash of the client's address: the same client matches, the address is not kept."""
+    return salted_hmac(
+        "blog.comments.client", client_address(request), algorithm="sha256"
+    ).hexdigest()[:32]
+
+
+def form_token(post_id: int) -> str:
+    return signing.dumps({"post": post_id, "at": int(time.time())}, salt=_TOKEN_SALT, compress=True)
+
+
+class TokenProblem(Exception):
+    """Why a form token is refused: "invalid", "too_fast" or "expired"."""
+
+
+def check_form_token(token: str, post_id: int) -> None:
+    try:
+        data = signing.loads(token, salt=_TOKEN_SALT)
+        issued, for_post = int(data["at"]), int(data["post"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise TokenProblem("invalid") from exc
+    if for_post != post_id:
+        raise TokenProblem("invalid")
+    age = time.time() - issued
+    if age < settings.BLOG_COMMENT_MIN_SECONDS:
+        raise TokenProblem("too_fast")
+    if age > settings.BLOG_COMMENT_FORM_MAX_AGE:
+        raise TokenProblem("expired")
+
+
+def allow(request, action: str, rate: tuple[int, int]) -> bool:
+    """Count one ``action`` by this client; False once it exceeds ``rate`` = (count, seconds).
+
+    ``cache.add`` + ``cache.incr`` are atomic in Redis and in the local-memory cache, so
+    concurrent requests cannot slip past the limit together.
+    """
+    limit, window = rate
+    key = f"blog:rate:{action}:{client_hash(request)}:{int(time.time()) // window}"
+    cache.add(key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window + 1)
+        count = 1
+    return count <= limit

@@ -1,0 +1,133 @@
+"""The life of a comment: posted (held or published), approved, marked as spam, answered by staff.
+
+Moderation rule: staff comments and comments from an email address that already has an approved
+comment are published at once; everything else waits for approval. Numbers #1, #2, … are given in
+posting order within a post, under a lock, so concurrent posts never share a number.
+"""
+
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from blog.cache import content_changed
+from blog.models import Comment, Post
+
+from . import notify, spam
+
+NUMBERING_ATTEMPTS = 5
+
+
+def post_comment(form, request) -> Comment:
+    """Save a valid ``CommentForm`` as a new comment and send the notifications it triggers."""
+    data = form.cleaned_data
+    user = request.user
+    if form.is_staff:
+        author = {
+            "author_name": user.public_name,
+            "email": user.email,
+            "website": user.homepage,
+            "user": user,
+            "is_staff_reply": True,
+        }
+    else:
+        author = {
+            "author_name": data["author_name"],
+            "email": data["email"],
+            "website": data["website"],
+            "notify_on_reply": data["notify_on_reply"],
+        }
+    published = form.is_staff or is_known_commenter(author["email"])
+    comment = Comment(
+        post=form.post,
+        parent=form.parent_comment,
+        body=data["body"],
+        status=Comment.Status.APPROVED if published else Comment.Status.PENDING,
+        approved_at=timezone.now() if published else None,
+        client_hash=spam.client_hash(request),
+        **author,
+    )
+    save_numbered(comment)
+    _after_posting(comment)
+    return comment
+
+
+def staff_reply(parent: Comment, user, body: str) -> Comment:
+    """A published reply by ``user`` (from the admin); replying approves a held parent."""
+    if parent.status != Comment.Status.APPROVED:
+        approve(Comment.objects.filter(pk=parent.pk))
+        parent.refresh_from_db()
+    reply = Comment(
+        post=parent.post,
+        parent=parent,
+        author_name=user.public_name,
+        email=user.email,
+        website=user.homepage,
+        body=body,
+        status=Comment.Status.APPROVED,
+        approved_at=timezone.now(),
+        user=user,
+        is_staff_reply=True,
+    )
+    save_numbered(reply)
+    _after_posting(reply)
+    return reply
+
+
+def is_known_commenter(email: str) -> bool:
+    return bool(email) and Comment.objects.approved().filter(email=email).exists()
+
+
+def save_numbered(comment: Comment) -> Comment:
+    """Insert ``comment`` with the next free number of its post.
+
+    PostgreSQL: the post's row is locked for the transaction, so numbering is serial per post.
+    SQLite: transactions are IMMEDIATE (settings), which serialises writers the same way. The
+    unique constraint backs both up; a collision is retried.
+    """
+    for attempt in range(NUMBERING_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                list(Post.objects.select_for_update().filter(pk=comment.post_id).values_list("pk"))
+                last = Comment.objects.filter(post_id=comment.post_id).aggregate(Max("number"))
+                comment.number = (last["number__max"] or 0) + 1
+                comment.save(force_insert=True)
+            return comment
+        except IntegrityError:
+            comment.pk = None
+            if attempt == NUMBERING_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def approve(comments) -> int:
+    """Publish ``comments`` (a queryset); reply emails go out for first-time approvals only."""
+    comments = Comment.objects.filter(pk__in=comments.values("pk"))  # plain, lockable
+    with transaction.atomic():
+        first_time = list(
+            comments.filter(approved_at__isnull=True)
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        changed = comments.exclude(status=Comment.Status.APPROVED).update(
+            status=Comment.Status.APPROVED
+        )
+        Comment.objects.filter(pk__in=first_time).update(approved_at=timezone.now())
+        for comment in Comment.objects.filter(pk__in=first_time).select_related("post", "parent"):
+            transaction.on_commit(partial(notify.reply, comment))
+    content_changed()
+    return changed
+
+
+def mark_spam(comments) -> int:
+    comments = Comment.objects.filter(pk__in=comments.values("pk"))
+    changed = comments.exclude(status=Comment.Status.SPAM).update(status=Comment.Status.SPAM)
+    content_changed()
+    return changed
+
+
+def _after_posting(comment: Comment) -> None:
+    transaction.on_commit(partial(notify.new_comment, comment))
+    if comment.status == Comment.Status.APPROVED:
+        transaction.on_commit(partial(notify.reply, comment))

@@ -3,12 +3,11 @@
 import random
 from datetime import timedelta
 
-from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from blog.models import Authorship, Category, Post, Series, Tag
+from blog.models import Authorship, Category, Comment, Post, Series, Tag
 
 PARAGRAPH = r"""在数学上，多头注意力等价于多个独立的单头注意力的拼接，假设输入的（行）向量序列为$\boldsymbol{x}_1,\boldsymbol{x}_2,\cdots,\boldsymbol{x}_l$，其中$\boldsymbol{x}_i\in\mathbb{R}^d$，第@N@步的推导如下。
 
@@ -79,20 +78,46 @@ def build(posts: int = 2000, series: int = 30, comments: int = 50_000, seed: int
         through(post_id=p.pk, tag_id=t.pk) for p in objects for t in rng.sample(tags, 3)
     )
     made = {"posts": len(objects), "series": series, "comments": 0}
-    if comments and apps.is_installed("blog") and _comment_model():
+    if comments:
         made["comments"] = _comments(objects, comments, rng)
     return made
 
 
-def _comment_model():
-    try:
-        return apps.get_model("blog", "Comment")
-    except LookupError:
-        return None
+COMMENT_BODIES = [
+    "好文章！请问式中的 $\\alpha$ 应该怎么取？",
+    "按照 $$\\sum_{i=1}^n x_i^2$$ 推下去，结论似乎还要加一个条件。",
+    "感谢分享，MLA 的推导很清楚。",
+    "如果把 $\\boldsymbol{W}_k$ 换成低秩近似，效果会怎样？",
+]
 
 
 def _comments(posts, total, rng) -> int:
-    """Spread comments over posts; the newest post gets 500 (the "long thread" page)."""
-    from blog.comments import create_bulk_for_benchmark  # provided by the comments workflow
-
-    return create_bulk_for_benchmark(posts, total, rng)
+    """``total`` approved comments; the newest post gets a 500-comment thread (the long page)."""
+    rendered = {}
+    for text in COMMENT_BODIES:
+        rendered[text] = Comment(body=text)
+        rendered[text].render()
+    counts = {post.pk: 0 for post in posts}
+    newest = posts[-1]
+    batch = []
+    for i in range(total):
+        post = newest if i < 500 else rng.choice(posts)
+        counts[post.pk] += 1
+        text = COMMENT_BODIES[i % len(COMMENT_BODIES)]
+        source = rendered[text]
+        batch.append(
+            Comment(
+                post=post,
+                number=counts[post.pk],
+                author_name=f"读者{i}",
+                email=f"reader{i}@example.org",
+                body=text,
+                body_html=source.body_html,
+                excerpt=source.excerpt,
+                has_math=source.has_math,
+                status=Comment.Status.APPROVED,
+                approved_at=timezone.now(),
+            )
+        )
+    Comment.objects.bulk_create(batch, batch_size=2000)
+    return total

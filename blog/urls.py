@@ -2,6 +2,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
 from . import feeds, views
+from .pagecache import public_page
 from .sitemaps import SITEMAPS
 
 app_name = "blog"
@@ -23,7 +24,6 @@ urlpatterns = [
         views.comment_unsubscribe,
         name="comment_unsubscribe",
     ),
-    path("feed/comments/", feeds.CommentsFeed(), name="comments_feed"),
     path("archives/<int:year>/<int:month>/", views.archive_month, name="archive_month"),
     path("series/", views.series_index, name="series_index"),
     path("series/<str:slug>/", views.series_detail, name="series_detail"),
@@ -35,15 +35,23 @@ urlpatterns = [
     path("category/<str:slug>/", views.category_detail, name="category_detail"),
     path("tag/<str:slug>/", views.tag_detail, name="tag_detail"),
     path("search/", views.search, name="search"),
-    # Feeds: RSS 2.0 at feed/, Atom at feed/atom/, for the site and each category, tag, series.
-    path("feed/", feeds.LatestPostsFeed(), name="feed"),
-    path("feed/atom/", feeds.LatestPostsAtomFeed(), name="feed_atom"),
-    path("category/<str:slug>/feed/", feeds.CategoryFeed(), name="category_feed"),
-    path("category/<str:slug>/feed/atom/", feeds.CategoryAtomFeed(), name="category_feed_atom"),
-    path("tag/<str:slug>/feed/", feeds.TagFeed(), name="tag_feed"),
-    path("tag/<str:slug>/feed/atom/", feeds.TagAtomFeed(), name="tag_feed_atom"),
-    path("series/<str:slug>/feed/", feeds.SeriesFeed(), name="series_feed"),
-    path("series/<str:slug>/feed/atom/", feeds.SeriesAtomFeed(), name="series_feed_atom"),
-    path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    # Feeds: RSS 2.0 at feed/, Atom at feed/atom/, for the site and each category, tag, series;
+    # like every public page they are served from the page cache (blog.pagecache).
+    path("feed/", public_page(feeds.LatestPostsFeed()), name="feed"),
+    path("feed/atom/", public_page(feeds.LatestPostsAtomFeed()), name="feed_atom"),
+    path("feed/comments/", public_page(feeds.CommentsFeed()), name="comments_feed"),
+    path("category/<str:slug>/feed/", public_page(feeds.CategoryFeed()), name="category_feed"),
+    path(
+        "category/<str:slug>/feed/atom/",
+        public_page(feeds.CategoryAtomFeed()),
+        name="category_feed_atom",
+    ),
+    path("tag/<str:slug>/feed/", public_page(feeds.TagFeed()), name="tag_feed"),
+    path("tag/<str:slug>/feed/atom/", public_page(feeds.TagAtomFeed()), name="tag_feed_atom"),
+    path("series/<str:slug>/feed/", public_page(feeds.SeriesFeed()), name="series_feed"),
+    path(
+        "series/<str:slug>/feed/atom/", public_page(feeds.SeriesAtomFeed()), name="series_feed_atom"
+    ),
+    path("sitemap.xml", public_page(sitemap_views.sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
 ]

@@ -69,6 +69,10 @@ def post_detail(request, pk):
     return _post_page(request, post)
 
 
+def _thread_has_math(comments) -> bool:
+    return any(c.has_math or _thread_has_math(c.children) for c in comments)
+
+
 def _post_page(request, post, comment_form=None, status=200):
     """The post page; ``comment_form`` is a bound form to show again with its errors."""
     older, newer = post.adjacent()
@@ -85,8 +89,9 @@ def _post_page(request, post, comment_form=None, status=200):
         "related_posts": Post.objects.published().related_to(post)[: settings.BLOG_RELATED_POSTS],
         "comments": comments,
         "comment_form": comment_form,
-        # Comments may hold math, and the preview typesets it.
-        "needs_math": post.has_math or bool(comments) or comment_form is not None,
+        # MathJax only if the post or a shown comment has math; the comment preview loads it on
+        # demand (static/js/comments.js).
+        "needs_math": post.has_math or _thread_has_math(comments),
     }
     if post.series_id:
         parts, previous_part, next_part = post.series_neighbours()

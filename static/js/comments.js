@@ -126,10 +126,35 @@
       });
   }
 
+  var mathjaxLoading = null;
+
+  // Pages without math do not load MathJax; the first preview loads it from this site.
+  function loadMathJax() {
+    if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
+      return window.MathJax.startup.promise;
+    }
+    if (!mathjaxLoading) {
+      mathjaxLoading = new Promise(function (resolve, reject) {
+        function add(src, next) {
+          var script = document.createElement("script");
+          script.src = src;
+          script.onload = next;
+          script.onerror = reject;
+          document.head.appendChild(script);
+        }
+        add(form.dataset.mathjaxConfig, function () {
+          add(form.dataset.mathjax, function () {
+            window.MathJax.startup.promise.then(resolve, reject);
+          });
+        });
+      });
+    }
+    return mathjaxLoading;
+  }
+
   function typeset(element) {
-    var mathjax = window.MathJax;
-    if (!mathjax || !mathjax.startup || !mathjax.startup.promise) return Promise.resolve();
-    return mathjax.startup.promise.then(function () {
+    return loadMathJax().then(function () {
+      var mathjax = window.MathJax;
       mathjax.typesetClear([element]);
       return mathjax.typesetPromise([element]);
     });

@@ -95,7 +95,9 @@ def test_closed_post_keeps_its_comments_but_has_no_form(client):
     assert "tex-chtml" not in page(client, post)
     CommentFactory(post=post, body="旧评论")
     html = page(client, post)
-    assert "旧评论" in html and "tex-chtml-full.js" in html
+    assert "旧评论" in html and "tex-chtml" not in html  # no math anywhere: no MathJax
+    CommentFactory(post=post, body="带公式的评论 $x^2$")
+    assert "tex-chtml-full.js" in page(client, post)
 
 
 def test_new_commenter_is_held_with_a_clear_message_and_the_author_is_emailed(client):

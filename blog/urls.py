@@ -9,6 +9,7 @@ urlpatterns = [
     path("page/<int:page>/", views.post_list, name="post_list_page"),
     path("archives/", views.archive_index, name="archive_index"),
     path("archives/<int:pk>/", views.post_detail, name="post_detail"),
+    path("archives/<int:pk>/read", views.post_read, name="post_read"),
     path("archives/<int:year>/<int:month>/", views.archive_month, name="archive_month"),
     path("series/", views.series_index, name="series_index"),
     path("series/<str:slug>/", views.series_detail, name="series_detail"),

@@ -374,29 +374,37 @@ class Buffer:
         totals, days = _parse(self.client.hgetall(self.batch_key(batch)))
         reads = sum(totals.values())
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    ReadBatch.objects.create(batch=batch, reads=reads)
-            except IntegrityError:
-                applied = False  # an earlier or concurrent flush applied this batch
-            else:
-                applied = True
-                existing = set(Post.objects.filter(pk__in=totals).values_list("pk", flat=True))
-                for post_id in sorted(existing):  # one lock order for all writers
-                    Post.objects.filter(pk=post_id).update(
-                        reader_count=F("reader_count") + totals[post_id]
-                    )
-                for (post_id, day), count in sorted(days.items()):
-                    if post_id in existing:
-                        ReadDay.objects.add(post_id, day, count)
-        with self.client.pipeline(transaction=True) as pipe:
-            pipe.delete(self.batch_key(batch))
-            pipe.srem(self.flushing, batch)
-            pipe.execute()
+            applied = self._record(batch, reads)
+            if applied:
+                self._write(totals, days)
+        self._forget(batch)
         if applied:
             result.batches += 1
             result.reads += reads
             result.posts |= set(totals)
+
+    def _record(self, batch: str, reads: int) -> bool:
+        """Claim the batch in the ledger; False if an earlier or concurrent flush applied it."""
+        try:
+            with transaction.atomic():
+                ReadBatch.objects.create(batch=batch, reads=reads)
+        except IntegrityError:
+            return False
+        return True
+
+    def _write(self, totals: dict, days: dict) -> None:
+        existing = set(Post.objects.filter(pk__in=totals).values_list("pk", flat=True))
+        for post_id in sorted(existing):  # one lock order for every writer
+            Post.objects.filter(pk=post_id).update(reader_count=F("reader_count") + totals[post_id])
+        for (post_id, day), count in sorted(days.items()):
+            if post_id in existing:  # reads of a post deleted since then are dropped
+                ReadDay.objects.add(post_id, day, count)
+
+    def _forget(self, batch: str) -> None:
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.delete(self.batch_key(batch))
+            pipe.srem(self.flushing, batch)
+            pipe.execute()
 
 
 def _parse(raw: dict) -> tuple[dict[int, int], dict[tuple[int, date], int]]:

@@ -341,3 +341,11 @@ def test_daily_reads_fill_missing_days_with_zero():
         (today - timedelta(days=1), 0),
         (today, 5),
     ]
+
+
+def test_an_id_beyond_any_integer_column_is_a_404_not_an_error(client):
+    url = "/archives/99999999999999999999999/read"
+    response = client.post(url, {"cookies": "1"}, **SAME_ORIGIN)
+    assert response.status_code == 404
+    response = client.post(url, **(SAME_ORIGIN | {"HTTP_USER_AGENT": "curl/8"}))
+    assert response.status_code == 404

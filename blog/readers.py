@@ -168,10 +168,15 @@ def record_read(request, post_id: int) -> Read:
     if not cache.add(seen, 1, timeout=settings.BLOG_READ_WINDOW):
         return Read(current_count(post_id), counted=False, visitor=visitor)
     try:
-        readers = _add_buffered(post_id) if settings.BLOG_READER_BUFFER else _add(post_id)
+        if settings.BLOG_READER_BUFFER:
+            readers, flush_due = _add_buffered(post_id)
+        else:
+            readers, flush_due = _add(post_id), False
     except Exception:
         cache.delete(seen)  # nothing was counted: a retry may count
         raise
+    if flush_due:
+        _start_flush()
     return Read(readers, counted=True, visitor=visitor)
 
 
@@ -191,18 +196,22 @@ def _add(post_id: int) -> int:
         return Post.objects.values_list("reader_count", flat=True).get(pk=post_id)
 
 
-def _add_buffered(post_id: int) -> int:
+def _add_buffered(post_id: int) -> tuple[int, bool]:
     if not Post.objects.published().filter(pk=post_id).exists():
         raise Post.DoesNotExist
-    buffer = Buffer.default()
-    readers, flush_due = buffer.add(post_id, timezone.localdate())
-    if flush_due:
-        from .tasks import flush_reader_counts
+    return Buffer.default().add(post_id, timezone.localdate())
 
-        # The default (immediate) task backend runs it here, once per interval across all
-        # processes; a queue backend runs it in its worker. Failures are recorded on the result.
-        flush_reader_counts.enqueue()
-    return readers
+
+def _start_flush() -> None:
+    """Flush the buffer (at most once per BLOG_READER_FLUSH_INTERVAL across all processes).
+
+    The default task backend (immediate) runs it here, after the read is buffered; a queue
+    backend runs it in its worker. A failed flush is logged by django.tasks and leaves the reads
+    in Redis for the next one: the beacon's answer does not depend on it.
+    """
+    from .tasks import flush_reader_counts
+
+    flush_reader_counts.enqueue()
 
 
 def daily_reads(post_id: int, days: int = 90, today: date | None = None) -> list[tuple[date, int]]:

@@ -214,3 +214,19 @@ def test_old_ledger_rows_are_pruned(buffer):
     readers.flush()
     assert list(ReadBatch.objects.values_list("batch", flat=True)) == [recent.batch]
     assert not ReadBatch.objects.filter(pk=old.pk).exists()
+
+
+def test_a_failing_automatic_flush_does_not_fail_the_beacon(client, buffer, settings, monkeypatch):
+    settings.BLOG_READER_FLUSH_INTERVAL = 60
+
+    def database_down(self, totals, days):
+        raise ConnectionError("database unavailable")
+
+    monkeypatch.setattr(readers.Buffer, "_write", database_down)
+    post = PostFactory(reader_count=7)
+    response = beacon(client, post, cookie=token(1))
+    assert response.json() == {"readers": 8, "counted": True, "label": "8位读者"}
+    assert stored(post) == 7 and buffer.pending_reads() == 1  # kept for the next flush
+    monkeypatch.undo()
+    assert readers.flush().reads == 1
+    assert stored(post) == 8

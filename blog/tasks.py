@@ -7,5 +7,5 @@ from . import readers
 
 @task
 def flush_reader_counts() -> dict:
-    """Move reads buffered in Redis into the database (see blog/readers.py)."""
+    """Move reads buffered in Redis into the database (see blog/readers/buffer.py)."""
     return readers.flush().as_dict()

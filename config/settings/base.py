@@ -113,7 +113,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Reader counts (N位读者): see blog/readers.py and docs/readers.md.
+# Reader counts (N位读者): see blog/readers/ and docs/readers.md.
 # One read = one browser reading one post within BLOG_READ_WINDOW seconds.
 BLOG_READ_WINDOW = 24 * 3600
 # Buffer increments in Redis and flush them to the database (flush_reader_counts, also a task,

@@ -1,7 +1,7 @@
 /* The reader beacon (N位读者): once the post page has loaded and is actually shown, POST to the
    post's read URL; the answer carries the count, which replaces the byline's number.
    Not sent while the page is prerendered or opened in a background tab (until it is shown), and
-   never more than once per page view. The server does the counting rules (blog/readers.py). */
+   never more than once per page view. The server does the counting rules (blog/readers/). */
 (function () {
   "use strict";
   var script = document.querySelector("script[data-read-url]");

@@ -199,7 +199,8 @@ class Post(models.Model):
 
     def save(self, *args, **kwargs):
         self.render()
-        if not self._state.adding and kwargs.get("update_fields") is None:
+        updating = not self._state.adding and self.pk is not None and not kwargs.get("force_insert")
+        if updating and kwargs.get("update_fields") is None:
             # reader_count only ever changes by database-side increments (blog/readers/): saving
             # a post loaded a moment ago must not write its stale count back over new reads.
             kwargs["update_fields"] = [

@@ -349,3 +349,10 @@ def test_an_id_beyond_any_integer_column_is_a_404_not_an_error(client):
     assert response.status_code == 404
     response = client.post(url, **(SAME_ORIGIN | {"HTTP_USER_AGENT": "curl/8"}))
     assert response.status_code == 404
+
+
+def test_a_deleted_post_can_still_be_saved_again_as_a_new_one():
+    post = PostFactory(reader_count=5)
+    post.delete()
+    post.save()
+    assert Post.objects.filter(pk=post.pk, reader_count=5).exists()

@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$HOME/.pyenv/versions/
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: install run test test-sqlite test-postgres browsers vnu lint format check messages bench clean
+.PHONY: install run test test-sqlite test-postgres browsers vnu lint format check messages bench bench-readers clean
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -81,6 +81,12 @@ bench: install
 	$(BIN)/python -m pip install --quiet '.[dev,bench]'
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The reader beacon under gunicorn on PostgreSQL, driven by wrk (see docs/readers.md).
+bench-readers: install
+	@command -v wrk >/dev/null 2>&1 || { echo "Installing wrk (needs root)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(BIN)/python -m bench.readers $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools staticfiles db.sqlite3*

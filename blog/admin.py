@@ -1,14 +1,25 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from markdownx.admin import MarkdownxModelAdmin
 
+from . import readers
 from .comments import workflow
 from .markup import tex_problems
 from .models import Authorship, Category, Comment, Post, Series, Tag
+from .sparkline import sparkline_svg
+
+TREND_DAYS = 90
 
 
 class AuthorshipInline(admin.TabularInline):
@@ -29,7 +40,8 @@ class PostAdmin(MarkdownxModelAdmin):
     date_hierarchy = "published_at"
     autocomplete_fields = ["category", "series", "tags"]
     inlines = [AuthorshipInline]
-    readonly_fields = ("reader_count", "created_at", "updated_at")
+    readonly_fields = ("reader_count", "reader_trend", "created_at", "updated_at")
+    change_list_template = "admin/blog/post/change_list.html"
     fieldsets = (
         (None, {"fields": ("title", "body")}),
         (
@@ -37,7 +49,7 @@ class PostAdmin(MarkdownxModelAdmin):
             {"fields": ("status", "published_at", "comments_open", "created_at", "updated_at")},
         ),
         (_("Filing"), {"fields": ("category", "tags", ("series", "series_part"))}),
-        (_("Readers"), {"fields": ("reader_count",)}),
+        (_("Readers"), {"fields": ("reader_count", "reader_trend")}),
     )
 
     class Media:
@@ -49,6 +61,54 @@ class PostAdmin(MarkdownxModelAdmin):
         super().save_model(request, obj, form, change)
         for problem in tex_problems(obj.body):
             messages.warning(request, _("TeX check: %(problem)s") % {"problem": problem})
+
+    @admin.display(description=_("Last 90 days"))
+    def reader_trend(self, obj):
+        """The post's daily reads as a sparkline (one query), with the figures in words."""
+        if obj.pk is None:
+            return "—"
+        days = readers.daily_reads(obj.pk, TREND_DAYS)
+        total = sum(count for _, count in days)
+        summary = ngettext(
+            "%(total)s read in the last %(days)s days",
+            "%(total)s reads in the last %(days)s days",
+            total,
+        ) % {"total": total, "days": TREND_DAYS}
+        if total:
+            peak_day, peak = max(reversed(days), key=lambda item: item[1])
+            summary += " · " + _("most on %(day)s: %(count)s") % {
+                "day": date_format(peak_day, "SHORT_DATE_FORMAT"),
+                "count": peak,
+            }
+        return format_html(
+            '{}<div class="help">{}</div>',
+            sparkline_svg([count for _, count in days], label=summary),
+            summary,
+        )
+
+    def get_urls(self):
+        most_read = self.admin_site.admin_view(self.most_read_view)
+        return [path("most-read/", most_read, name="blog_post_most_read"), *super().get_urls()]
+
+    def most_read_view(self, request):
+        """The posts most read in the last seven days (today included), from the daily tallies."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        since = timezone.localdate() - timedelta(days=6)
+        posts = (
+            Post.objects.with_recent_reads(since)
+            .filter(recent_reads__gt=0)
+            .only("id", "title", "status", "published_at", "reader_count")
+            .order_by("-recent_reads", "-reader_count", "-id")[:50]
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Most read this week"),
+            "opts": self.opts,
+            "posts": posts,
+            "since": since,
+        }
+        return TemplateResponse(request, "admin/blog/post/most_read.html", context)
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)

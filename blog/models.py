@@ -1,6 +1,6 @@
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -163,6 +163,17 @@ class PostQuerySet(models.QuerySet):
             .only("id", "title", "published_at")
         )
 
+    def with_recent_reads(self, since):
+        """Annotate ``recent_reads``: the reads counted from the day ``since`` on (daily tallies)."""
+        tallies = (
+            ReadDay.objects.filter(post=OuterRef("pk"), day__gte=since)
+            .order_by()
+            .values("post")
+            .annotate(total=Sum("count"))
+            .values("total")
+        )
+        return self.annotate(recent_reads=Coalesce(Subquery(tallies), 0))
+
 
 class Post(models.Model):
     class Status(models.TextChoices):
@@ -258,6 +269,15 @@ class Post(models.Model):
 
     def save(self, *args, **kwargs):
         self.render()
+        updating = not self._state.adding and self.pk is not None and not kwargs.get("force_insert")
+        if updating and kwargs.get("update_fields") is None:
+            # reader_count only ever changes by database-side increments (blog/readers/): saving
+            # a post loaded a moment ago must not write its stale count back over new reads.
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "reader_count"
+            ]
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "body" in update_fields:
             kwargs["update_fields"] = {
@@ -502,3 +522,66 @@ class Comment(models.Model):
     @property
     def anchor(self) -> str:
         return f"comment-{self.number}"
+
+
+class ReadDayQuerySet(models.QuerySet):
+    def add(self, post_id: int, day, reads: int = 1) -> None:
+        """Add ``reads`` to the post's tally for ``day``: an upsert done with database arithmetic.
+
+        The common case is one UPDATE. The first read of a day inserts the row; when two requests
+        race to insert it, the loser's INSERT fails on the unique constraint (inside a savepoint)
+        and it falls back to the UPDATE, so no read is lost and no row is doubled.
+        """
+        rows = self.filter(post_id=post_id, day=day)
+        if rows.update(count=F("count") + reads):
+            return
+        try:
+            with transaction.atomic():
+                self.create(post_id=post_id, day=day, count=reads)
+        except IntegrityError:
+            rows.update(count=F("count") + reads)
+
+    def since(self, day):
+        return self.filter(day__gte=day)
+
+
+class ReadDay(models.Model):
+    """How many reads a post had on one day (site time zone): the trend and the 30-day ranking."""
+
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="read_days", verbose_name=_("post")
+    )
+    day = models.DateField(_("day"))
+    count = models.PositiveIntegerField(_("reads"), default=0)
+
+    objects = ReadDayQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-day", "post"]
+        verbose_name = _("daily reads")
+        verbose_name_plural = _("daily reads")
+        indexes = [models.Index(fields=["day"], name="readday_day")]
+        constraints = [models.UniqueConstraint(fields=["post", "day"], name="unique_read_day")]
+
+    def __str__(self):
+        return f"{self.post_id} · {self.day}: {self.count}"
+
+
+class ReadBatch(models.Model):
+    """A batch of buffered reads moved from Redis into the database.
+
+    Written in the same transaction as the increments it carries, so a flush that is retried after
+    dying between its database commit and its Redis cleanup applies nothing twice.
+    """
+
+    batch = models.CharField(_("batch"), max_length=32, unique=True)
+    reads = models.PositiveIntegerField(_("reads"), default=0)
+    flushed_at = models.DateTimeField(_("flushed"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-flushed_at"]
+        verbose_name = _("flushed read batch")
+        verbose_name_plural = _("flushed read batches")
+
+    def __str__(self):
+        return f"{self.batch}: {self.reads}"

@@ -54,6 +54,8 @@ def public_page(view):
         entry = _safely(cache.get, key)
         if entry is None:
             response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()  # a TemplateResponse (the sitemap view returns one)
             if not _storable(request, response):
                 patch_cache_control(response, private=True, no_cache=True)
                 return response

@@ -24,6 +24,7 @@ urlpatterns = [
         views.comment_unsubscribe,
         name="comment_unsubscribe",
     ),
+    path("archives/<int:pk>/read", views.post_read, name="post_read"),
     path("archives/<int:year>/<int:month>/", views.archive_month, name="archive_month"),
     path("series/", views.series_index, name="series_index"),
     path("series/<str:slug>/", views.series_detail, name="series_detail"),

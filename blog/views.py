@@ -11,11 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from . import citations
+from . import citations, readers
 from . import search as site_search
 from .archives import MonthRange, month_neighbours
 from .comments import html as comment_html
@@ -97,6 +98,29 @@ def _post_page(request, post, comment_form=None, status=200):
         parts, previous_part, next_part = post.series_neighbours()
         context |= {"series_parts": parts, "previous_part": previous_part, "next_part": next_part}
     return render(request, "blog/post_detail.html", context, status=status)
+
+
+# No CSRF token: the post page is cached by proxies and must not carry a per-visitor token or
+# cookie. readers.is_same_origin refuses cross-site posts instead (Sec-Fetch-Site / Origin), and
+# the only effect of a post is +1 on a counter, never an action of the logged-in user.
+@csrf_exempt
+@require_POST
+@never_cache
+def post_read(request, pk):
+    """The reader beacon: count a read of a public post, answer with the count for the byline."""
+    if not readers.is_same_origin(request):
+        return JsonResponse({"error": "cross-site request refused"}, status=403)
+    try:
+        read = readers.record_read(request, pk)
+    except Post.DoesNotExist:
+        return JsonResponse({"error": "no such post"}, status=404)
+    # The byline's own msgid, so the beacon writes exactly what the page shows ("N位读者").
+    label = ngettext("%(counter)s reader", "%(counter)s readers", read.readers) % {
+        "counter": read.readers
+    }
+    response = JsonResponse({"readers": read.readers, "counted": read.counted, "label": label})
+    readers.set_visitor_cookie(response, pk, read.visitor, secure=request.is_secure())
+    return response
 
 
 @public_page

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 import mathjax
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -119,6 +120,20 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Reader counts (N位读者): see blog/readers/ and docs/readers.md.
+# One read = one browser reading one post within BLOG_READ_WINDOW seconds.
+BLOG_READ_WINDOW = 24 * 3600
+# Buffer increments in Redis and flush them to the database (flush_reader_counts, also a task,
+# started by the beacon at most once per BLOG_READER_FLUSH_INTERVAL seconds). Needs REDIS_URL.
+BLOG_READER_BUFFER = env_bool("BLOG_READER_BUFFER")
+BLOG_READER_FLUSH_INTERVAL = int(os.environ.get("BLOG_READER_FLUSH_INTERVAL", "60"))
+BLOG_READER_REDIS_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "blog") + ":readers:"
+if BLOG_READER_BUFFER and not REDIS_URL:
+    raise ImproperlyConfigured("BLOG_READER_BUFFER needs REDIS_URL (the buffer lives in Redis).")
+# The request header holding the client address when behind a trusted reverse proxy
+# (e.g. "HTTP_X_REAL_IP"); empty means REMOTE_ADDR. Only ever stored as a keyed hash.
+BLOG_CLIENT_IP_HEADER = os.environ.get("DJANGO_CLIENT_IP_HEADER", "")
 
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses to authenticate a locked-out username/address before the password

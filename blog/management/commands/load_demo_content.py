@@ -97,8 +97,11 @@ class Command(BaseCommand):
             post.category = categories.get(item.get("category"))
             post.series = series.get(item.get("series"))
             post.series_part = item.get("series_part") if post.series else None
-            post.reader_count = max(post.reader_count, item.get("reader_count", 0))
             post.save()
+            # The demo figure is the starting total; reads counted since then are kept.
+            Post.objects.filter(pk=post.pk, reader_count__lt=item.get("reader_count", 0)).update(
+                reader_count=item.get("reader_count", 0)
+            )
             post.tags.set(tags.get(name) or tags_by_name[name] for name in item.get("tags", []))
             Authorship.objects.filter(post=post).delete()
             Authorship.objects.bulk_create(

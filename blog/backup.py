@@ -20,12 +20,12 @@ from pathlib import Path, PurePosixPath
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core import serializers
-from django.core.management.color import no_style
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
 from .cache import content_changed
+from .db import reset_sequences
 
 FORMAT = 1
 APP_LABELS = ("accounts", "blog")
@@ -241,11 +241,7 @@ def _reset_sequences() -> None:
         for f in model._meta.local_many_to_many
         if f.remote_field.through._meta.auto_created
     ]
-    statements = connection.ops.sequence_reset_sql(no_style(), models)
-    if statements:
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
+    reset_sequences(*models)
 
 
 def _extract_media(

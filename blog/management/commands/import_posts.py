@@ -9,12 +9,13 @@ import frontmatter
 import yaml
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 from frontmatter.default_handlers import YAMLHandler
 
+from blog.db import reset_sequences
 from blog.models import Authorship, Category, Post, Series, Tag
 
 SUFFIXES = {".md", ".markdown"}
@@ -141,7 +142,7 @@ class Command(BaseCommand):
             if dry_run:
                 transaction.set_rollback(True)
         if not dry_run:
-            reset_post_sequence()
+            reset_sequences(Post)
         for error in errors:
             self.stderr.write(f"skipped {error}")
         if verbosity >= 1:
@@ -385,14 +386,3 @@ def taxonomy(model, field_name: str, name: str):
         n += 1
         slug = f"{base}-{n}"
     return model.objects.create(**{field_name: name, "slug": slug})
-
-
-def reset_post_sequence():
-    """Imported ids skip PostgreSQL's sequence; move it past them so new posts get fresh ids."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT setval(pg_get_serial_sequence('blog_post', 'id'), "
-            "COALESCE((SELECT MAX(id) FROM blog_post), 1))"
-        )

@@ -5,8 +5,9 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 
+from blog.db import reset_sequences
 from blog.models import Authorship, Category, Post, Series, Tag
 
 DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo_content.json"
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             counts = self.load(data, verbosity)
             if dry_run:
                 transaction.set_rollback(True)
-        self.reset_sequences()
+        reset_sequences(Post)
         verb = "Would load" if dry_run else "Loaded"
         self.stdout.write(
             self.style.SUCCESS(
@@ -117,13 +118,3 @@ class Command(BaseCommand):
             "tags": len(tags),
             "authors": len(authors),
         }
-
-    def reset_sequences(self):
-        """Posts keep their kexue.fm ids; move PostgreSQL's sequence past them for new posts."""
-        if connection.vendor != "postgresql":
-            return
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence('blog_post', 'id'), "
-                "COALESCE((SELECT MAX(id) FROM blog_post), 1))"
-            )

@@ -74,8 +74,8 @@ format: install
 	$(BIN)/ruff format .
 
 messages: install
-	$(BIN)/python manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'bench/*'
-	$(BIN)/python manage.py compilemessages --ignore '.venv'
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'bench/*' --ignore 'tests/*' --ignore '.tools/*'
+	$(BIN)/python manage.py compilemessages --ignore '.venv' --ignore '.tools'
 
 bench: install
 	$(BIN)/python -m pip install --quiet '.[dev,bench]'

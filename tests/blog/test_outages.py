@@ -71,7 +71,9 @@ def test_the_beacon_answers_503_while_redis_hangs_without_waiting_for_it_each_ti
 
 
 def test_a_buffered_read_that_redis_refused_is_not_counted_and_counts_once_redis_is_back(
-    client, settings, private_redis  # noqa: F811
+    client,
+    settings,
+    private_redis,  # noqa: F811
 ):
     # Dedupe marks in the local cache, the buffer in a Redis of the test's own that is stopped.
     settings.BLOG_READER_BUFFER = True
@@ -88,7 +90,9 @@ def test_a_buffered_read_that_redis_refused_is_not_counted_and_counts_once_redis
 
 
 def test_a_buffered_read_is_acknowledged_even_when_its_count_cannot_be_read_back(
-    client, settings, private_redis  # noqa: F811
+    client,
+    settings,
+    private_redis,  # noqa: F811
 ):
     """bench/faults.py found reads stored but answered 500 while PostgreSQL restarted: the
     increment was in Redis, reading the count back failed, and the dedupe mark was removed as if

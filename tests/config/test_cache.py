@@ -78,7 +78,9 @@ def test_a_refused_connection_does_not_open_the_breaker():
 def test_processes_share_one_breaker_per_redis_across_threads(private_redis):  # noqa: F811
     # Django keeps one cache object per thread: the breaker must be shared by all of them.
     assert backend(private_redis.url)._cache.breaker is backend(private_redis.url)._cache.breaker
-    assert backend(private_redis.url)._cache.breaker is not backend("redis://other:1")._cache.breaker
+    assert (
+        backend(private_redis.url)._cache.breaker is not backend("redis://other:1")._cache.breaker
+    )
 
 
 def test_the_site_uses_the_guarded_backend_with_short_timeouts_when_redis_is_configured():

@@ -783,7 +783,7 @@ class Run:
 
     def execute(self) -> Report:
         began = time.monotonic()
-        report = Report(self.o, log_dir=self.log_dir)
+        report = Report(self.o, log_dir=self.o.log_dir)
         services = {"private": (PrivatePostgres, PrivateRedis),
                     "system": (SystemPostgres, SystemRedis)}[self.o.services]  # fmt: skip
         try:
@@ -832,8 +832,7 @@ class Run:
             for service in (self.redis, self.postgres):
                 if service is not None and service.kind == "private":
                     service.close()
-            if self.o.log_dir is None:
-                shutil.rmtree(self.tmp, ignore_errors=True)
+            shutil.rmtree(self.tmp, ignore_errors=True)  # the server logs are in log_dir
 
     def _mode(self, mode: str) -> list[Phase]:
         log = self.log_dir / f"gunicorn-{mode}.log"

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def report():
+def report(tmp_path_factory):
     options = Options(
+        log_dir=tmp_path_factory.mktemp("faults"),  # gunicorn's logs, kept for a failure
         modes=("direct", "buffered"),
         faults=("worker", "postgres", "redis", "redis-freeze"),
         clients=6,
@@ -39,7 +40,7 @@ def test_the_site_recovers_by_itself_hangs_nothing_and_loses_no_acknowledged_rea
     past its 10 s timeout, no errors without a fault or after recovery, acknowledged reads all
     stored (buffered: except what a Redis crash may lose, below), nothing counted twice, daily
     tallies equal to the totals."""
-    assert report.problems() == [], format_report(report)
+    assert report.problems() == [], f"{format_report(report)}\nlogs: {report.log_dir}"
 
 
 def test_every_fault_really_happened_and_was_seen_by_the_clients(report):

@@ -59,7 +59,9 @@ class PostFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"测试文章{n}")
     body = "正文第一段，带一个公式 $E=mc^2$。\n\n$$\\begin{equation}a^2+b^2=c^2\\end{equation}$$\n"
     status = Post.Status.PUBLISHED
-    published_at = factory.Sequence(lambda n: timezone.now() - timedelta(days=1000 - n))
+    # A day apart, in creation order, all in the past. The sequence runs over the whole session
+    # (over 1,000 posts by now): with 1,000 days, later posts were scheduled in the future (404).
+    published_at = factory.Sequence(lambda n: timezone.now() - timedelta(days=10_000 - n))
     reader_count = 0
 
     @factory.post_generation

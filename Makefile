@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$HOME/.pyenv/versions/
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: install run test test-sqlite test-postgres browsers vnu lint format check messages bench bench-readers clean
+.PHONY: install run test test-sqlite test-postgres browsers vnu lint format check messages bench bench-readers faults clean
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -87,6 +87,16 @@ bench-readers: install
 	@command -v wrk >/dev/null 2>&1 || { echo "Installing wrk (needs root)..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.readers $(BENCH_ARGS)
+
+# Faults under load (docs/faults.md): kills a worker, restarts PostgreSQL, crashes and freezes Redis
+# while clients read posts and send reader beacons. Starts a PostgreSQL cluster and a Redis server
+# of its own (needs the postgresql and redis-server packages); FAULTS_ARGS="--services system" uses
+# the machine's own instead (root only; everything else using them sees the faults).
+faults: install
+	@command -v redis-server >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "Installing PostgreSQL and Redis for the fault test (needs root)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server; }
+	$(BIN)/python -m bench.faults $(FAULTS_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools staticfiles db.sqlite3*

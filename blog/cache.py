@@ -43,9 +43,31 @@ def cached(name: str, compute, timeout: int = 3600):
     return value
 
 
+# While Redis is down every page makes several failing calls: log the first failure with its
+# traceback, then at most one line per WARN_EVERY seconds, with the number left out.
+WARN_EVERY = 10.0
+_last_warning = float("-inf")
+_unlogged = 0
+
+
 def _safely(operation, *args, **kwargs):
     try:
         return operation(*args, **kwargs)
     except Exception:  # the cache is an optimisation: a broken one must not break pages
-        logger.warning("cache %s failed", operation.__name__, exc_info=True)
+        _warn(operation.__name__)
         return None
+
+
+def _warn(name: str) -> None:
+    global _last_warning, _unlogged
+    now = time.monotonic()
+    if now - _last_warning < WARN_EVERY:
+        _unlogged += 1
+        return
+    logger.warning(
+        "cache %s failed (%s more cache failures since the last warning)",
+        name,
+        _unlogged,
+        exc_info=True,
+    )
+    _last_warning, _unlogged = now, 0

@@ -1,4 +1,5 @@
 import calendar
+import logging
 from functools import wraps
 
 from django.conf import settings
@@ -25,6 +26,8 @@ from .comments.forms import CommentForm
 from .models import Category, Comment, Post, Series, Tag
 from .pagecache import public_page
 from .sharing import absolute_url, qr_svg
+
+logger = logging.getLogger(__name__)
 
 
 def _paginate(queryset, number):
@@ -114,10 +117,18 @@ def post_read(request, pk):
         read = readers.record_read(request, pk)
     except Post.DoesNotExist:
         return JsonResponse({"error": "no such post"}, status=404)
+    except readers.Unavailable as exc:
+        logger.warning("reader beacon: cannot count reads: %s", exc)
+        response = JsonResponse({"error": "reads cannot be counted right now"}, status=503)
+        response["Retry-After"] = "60"
+        return response
     # The byline's own msgid, so the beacon writes exactly what the page shows ("N位读者").
-    label = ngettext("%(counter)s reader", "%(counter)s readers", read.readers) % {
-        "counter": read.readers
-    }
+    # No count (a buffered read whose count cannot be read back): the byline stays as it is.
+    label = None
+    if read.readers is not None:
+        label = ngettext("%(counter)s reader", "%(counter)s readers", read.readers) % {
+            "counter": read.readers
+        }
     response = JsonResponse({"readers": read.readers, "counted": read.counted, "label": label})
     readers.set_visitor_cookie(response, pk, read.visitor, secure=request.is_secure())
     return response

@@ -7,14 +7,17 @@
   several instances run), keyed by a keyed hash of the address: raw addresses are never stored.
 """
 
+import logging
 import time
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
+from redis.exceptions import RedisError
 
 _TOKEN_SALT = "blog.comments.form"
+logger = logging.getLogger(__name__)
 
 
 def client_address(request) -> str:
@@ -59,13 +62,21 @@ def allow(request, action: str, rate: tuple[int, int]) -> bool:
 
     ``cache.add`` + ``cache.incr`` are atomic in Redis and in the local-memory cache, so
     concurrent requests cannot slip past the limit together.
+
+    When the cache cannot be reached (Redis down) the action is allowed: a reader's comment is
+    worth more than a few minutes of unthrottled spam, which the signed form timestamp, the
+    honeypot and moderation still stop (docs/faults.md).
     """
     limit, window = rate
     key = f"blog:rate:{action}:{client_hash(request)}:{int(time.time()) // window}"
-    cache.add(key, 0, timeout=window + 1)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
+        cache.add(key, 0, timeout=window + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window + 1)
+            count = 1
+    except RedisError as exc:
+        logger.warning("rate limit %s not applied, the cache is unreachable: %s", action, exc)
+        return True
     return count <= limit

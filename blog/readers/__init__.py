@@ -15,6 +15,7 @@ A read is stored in one of two ways:
   database + pending buffer. docs/readers.md describes the protocol and what a Redis crash loses.
 """
 
+import contextlib
 import functools
 import re
 import secrets
@@ -29,6 +30,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from redis.exceptions import RedisError
 
 from ..models import Post, ReadDay
 from .buffer import Buffer, FlushResult, flush, pending_reads
@@ -51,7 +53,7 @@ class Visitor:
 
 @dataclass(frozen=True)
 class Read:
-    readers: int  # the count to show in the byline
+    readers: int | None  # the count to show in the byline (None: counted, but unknown now)
     counted: bool
     visitor: Visitor | None = None
 
@@ -153,11 +155,27 @@ def _beacon_path(post_id: int) -> str:
 # -- counting --------------------------------------------------------------------------------
 
 
+class Unavailable(Exception):
+    """Reads cannot be counted right now: Redis (the dedupe marks, the buffer) is unreachable.
+
+    Nothing was counted (unless Redis took the increment and its answer was lost); the beacon
+    answers 503. Counting without the dedupe marks would count a reload twice, so it does not.
+    """
+
+
 def record_read(request, post_id: int) -> Read:
     """Count this request as a read of the post if it is one; return the count to show.
 
-    Raises Post.DoesNotExist for a post that is unknown or not public.
+    Raises Post.DoesNotExist for a post that is unknown or not public, and Unavailable when the
+    cache or the buffer cannot be reached.
     """
+    try:
+        return _record_read(request, post_id)
+    except RedisError as exc:  # Django's Redis cache and the buffer both raise these
+        raise Unavailable(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _record_read(request, post_id: int) -> Read:
     agent = request.META.get("HTTP_USER_AGENT", "")[:512]
     if is_bot(agent) or is_prefetch(request) or request.user.is_staff:
         return Read(current_count(post_id), counted=False)
@@ -172,7 +190,8 @@ def record_read(request, post_id: int) -> Read:
         else:
             readers, flush_due = _add(post_id), False
     except Exception:
-        cache.delete(seen)  # nothing was counted: a retry may count
+        with contextlib.suppress(Exception):  # Redis may be the thing that failed
+            cache.delete(seen)  # nothing was counted: a retry may count
         raise
     if flush_due:
         _start_flush()

@@ -2,16 +2,20 @@
 moves them into the database exactly once. docs/readers.md describes the protocol."""
 
 import functools
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, F
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from ..models import Post, ReadBatch, ReadDay
+
+logger = logging.getLogger(__name__)
 
 # Ledger rows only guard against re-applying a batch that a dead flush left behind; a week of them
 # is ample when flushes run every minute.
@@ -29,10 +33,11 @@ return 1
 
 
 @functools.cache
-def _redis(url: str):
+def _redis(url: str, timeout: float):
     import redis
 
-    return redis.Redis.from_url(url)
+    # A hung Redis must fail the call in REDIS_TIMEOUT, not hold the request (docs/faults.md).
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
 @dataclass
@@ -66,13 +71,19 @@ class Buffer:
 
     @classmethod
     def default(cls) -> "Buffer":
-        return cls(_redis(settings.REDIS_URL), settings.BLOG_READER_REDIS_PREFIX)
+        client = _redis(settings.REDIS_URL, settings.REDIS_TIMEOUT)
+        return cls(client, settings.BLOG_READER_REDIS_PREFIX)
 
     def batch_key(self, batch_id: str) -> str:
         return f"{self.prefix}batch:{batch_id}"
 
-    def add(self, post_id: int, day: date) -> tuple[int, bool]:
-        """Buffer one read; return (count to show, whether an automatic flush is due)."""
+    def add(self, post_id: int, day: date) -> tuple[int | None, bool]:
+        """Buffer one read; return (count to show, whether an automatic flush is due).
+
+        Once the increment is in Redis the read is counted, whatever happens next: if the count
+        to show cannot be read back (the database or Redis just went away), it is None rather
+        than an error that would tell the reader the read was not counted.
+        """
         interval = settings.BLOG_READER_FLUSH_INTERVAL
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hincrby(self.pending, str(post_id), 1)
@@ -82,7 +93,12 @@ class Buffer:
             if interval > 0:
                 pipe.set(self.due, 1, nx=True, ex=interval)
             pending, _, flushing, renames, *due = pipe.execute()
-        return self._shown(post_id, pending, flushing, renames), bool(due and due[0])
+        try:
+            shown = self._shown(post_id, pending, flushing, renames)
+        except (DatabaseError, RedisError):
+            logger.warning("read of post %s buffered; its count cannot be read back", post_id)
+            shown = None
+        return shown, bool(due and due[0])
 
     def shown_count(self, post_id: int) -> int:
         """Database + pending buffer + batches taken by a flush but not yet committed.

@@ -1,0 +1,39 @@
+"""Redis servers of a test's own (real redis-server processes on free ports), so that a test can
+stop or freeze one without touching the Redis every other test shares."""
+
+import pytest
+
+from bench.faults import PrivateRedis
+
+
+class TestRedis(PrivateRedis):
+    __test__ = False  # not a test class
+
+    def connections_received(self) -> int:
+        """Connections Redis has accepted since it started (this query's own included)."""
+        stats = self._cli("info", "stats")
+        return int(stats.split("total_connections_received:")[1].split()[0])
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = TestRedis(tmp_path)
+    yield server
+    server.close()
+
+
+def cache_settings(url: str, *, timeout: float = 0.2, cooldown: float = 60.0) -> dict:
+    """CACHES for the production backend (config.cache.RedisCache) at ``url``, with short
+    timeouts so that a test waiting for a hung Redis stays quick."""
+    return {
+        "default": {
+            "BACKEND": "config.cache.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "test-outage",
+            "OPTIONS": {
+                "socket_timeout": timeout,
+                "socket_connect_timeout": timeout,
+                "cooldown": cooldown,
+            },
+        }
+    }

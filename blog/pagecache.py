@@ -62,6 +62,11 @@ def templates_version() -> str:
     return digest.hexdigest()
 
 
+def fragment_version(current: int | None = None) -> str:
+    """What every cached template fragment varies on: the content and the templates."""
+    return f"{generation() if current is None else current}.{templates_version()}"
+
+
 def public_page(view):
     """Mark ``view``'s pages as public: cached for anonymous readers by PageCacheMiddleware,
     ``Cache-Control: private`` for everyone else."""
@@ -114,6 +119,7 @@ class PageCacheMiddleware:
             entry = _safely(cache.get, key)
             if entry is None:
                 request.page_cache_key = key
+                request.fragment_version = fragment_version(current)
                 response = self.get_response(request)
                 if not getattr(request, "page_cache_store", False):
                     return response

@@ -59,7 +59,9 @@ class PostFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"测试文章{n}")
     body = "正文第一段，带一个公式 $E=mc^2$。\n\n$$\\begin{equation}a^2+b^2=c^2\\end{equation}$$\n"
     status = Post.Status.PUBLISHED
-    published_at = factory.Sequence(lambda n: timezone.now() - timedelta(days=1000 - n))
+    # Newer with each post, and always in the past: a minute apart, from 1000 days ago (a day
+    # apart ran into the future after 1000 posts in one test session).
+    published_at = factory.Sequence(lambda n: timezone.now() - timedelta(days=1000, minutes=-n))
     reader_count = 0
 
     @factory.post_generation

@@ -157,8 +157,12 @@ def test_templates_version_follows_template_contents(settings, tmp_path):
 )
 def test_a_broken_cache_degrades_to_uncached_pages_not_errors(client):
     post = PostFactory()
+    CommentFactory(post=post, body="缓存坏了也要显示的评论")
     assert client.get("/").status_code == 200
-    assert client.get(post.get_absolute_url()).status_code == 200
+    response = client.get(post.get_absolute_url())
+    assert response.status_code == 200
+    assert "缓存坏了也要显示的评论" in response.content.decode()  # the thread fragment
+    assert "widget-recent-comments" in response.content.decode()  # the sidebar fragment
 
 
 def test_cached_downloads_keep_their_headers(client):
@@ -336,3 +340,19 @@ def test_the_redis_backend_reuses_one_client_and_works_as_a_django_cache(redis_c
     assert redis_cache.incr("count") == 2
     redis_cache.delete("answer")
     assert redis_cache.get("answer") is None
+
+
+def test_pages_rendered_outside_the_page_cache_reuse_the_cached_thread_and_sidebar(
+    staff_client,
+):
+    post = PostFactory()
+    CommentFactory.create_batch(3, post=post, body="一条评论")
+    first, first_queries = get(staff_client, post.get_absolute_url())
+    second, second_queries = get(staff_client, post.get_absolute_url())
+    assert "private" in second["Cache-Control"]  # staff: never the page cache
+    assert second_queries < first_queries  # neither the comments nor the sidebar are loaded
+    thread = slice(first.content.index(b'<ol class="comment-list">'), None)
+    assert second.content.decode().count("一条评论") == first.content.decode().count("一条评论")
+    assert first.content[thread].split(b"</ol>")[0] == second.content[thread].split(b"</ol>")[0]
+    approved = CommentFactory(post=post, body="新批准的评论")
+    assert approved.body in staff_client.get(post.get_absolute_url()).content.decode()

@@ -1,117 +1,473 @@
 """`make bench`: the site under gunicorn on PostgreSQL, measured page by page against the floor.
 
-Fills a scratch PostgreSQL database with a synthetic blog, starts gunicorn with production
-settings (and Redis when it answers), and measures each page with wrk at 1, 16 and 64 concurrent
-clients beside a trivial Django view (the floor) and the same post bytes served as a static file.
-Writes bench/results/pages.md and bench/results/pages.png.
+    python -m bench [--seconds 5] [--connections 1,16,64] [--only home,beacon] [--no-flat]
+                    [--no-scale-out] [--posts 2000] [--comments 50000] [--keep]
+
+1. Page cost flat: fills a scratch PostgreSQL database with the first 200 posts of a synthetic
+   blog (bench/synth.py), measures the uncached home, post and series pages, adds the other
+   1,800 posts and measures them again; then the uncached post page with 0 and with 500 comments.
+2. Pages: gunicorn with production settings (and Redis when it answers, with reads buffered
+   there), wrk at 1, 16 and 64 clients on every public page the issue lists, beside a trivial
+   Django view (the floor) and the same post bytes served as a static file; the reader beacon
+   with a new reader per request, and the reads stored afterwards compared with those
+   acknowledged ("lost").
+3. Scale-out (with Redis): two gunicorn instances on two ports sharing PostgreSQL and Redis;
+   an edit and a comment approval made outside both show on the next request to each, beacons
+   sent to both add up, and both serve cached pages under load at once.
+
+Every request carries ``Accept-Encoding: gzip`` as browsers send it ("uncached" ones also a
+``messages`` cookie, which makes the page cache step aside). Writes bench/results/pages.md and
+pages.png. Absolute numbers depend on the machine; the ratios to the floor measured in the same
+run are the result.
 """
 
 import argparse
+import concurrent.futures
+import gzip
+import json
 import os
-import subprocess
-import sys
-import urllib.error
+import random
+import re
+import shutil
+import tempfile
+import time
 import urllib.request
+import uuid
+from pathlib import Path
 
 from . import report
-from .harness import ROOT, Gunicorn, bench_env, manage, recreate_postgres_database, wrk
+from .harness import (
+    BEACON_SCRIPT,
+    BROWSER,
+    ROOT,
+    Gunicorn,
+    Result,
+    bench_env,
+    delete_redis_keys,
+    django_run,
+    drop_postgres_database,
+    manage,
+    recreate_postgres_database,
+    redis_url,
+    sql,
+    wrk,
+)
 
 RESULTS = ROOT / "bench" / "results"
+BROWSER_HEADERS = {"Accept-Encoding": "gzip", "User-Agent": BROWSER}
+UNCACHED = {"Cookie": "messages=x"}  # blog.pagecache.PRIVATE_COOKIES: the cache steps aside
+FLOOR = "floor: trivial Django view"
+STATIC = "static file (same post bytes)"
+BEACON = "reader beacon"
+# (name, path, uncached?); {probe} etc. are the landmark posts of bench/synth.py.
 PAGES = [
+    (FLOOR, "/bench/floor", False),
+    (STATIC, "/static/bench-post.html", False),
+    ("home", "/", False),
+    ("list page 150", "/page/150/", False),
+    ("post, 500 comments", "/archives/{long_thread}/", False),
+    ("post, 500 comments, uncached", "/archives/{long_thread}/", True),
+    ("post, 0 comments, uncached", "/archives/{quiet}/", True),
+    ("series page", "/series/{series_slug}/", False),
+    ("archive", "/archives/", False),
+    ("feed", "/feed/", False),
+    ("cite.bib", "/archives/{probe}/cite.bib", False),
+    ("search", "/search/?q=%E6%B3%A8%E6%84%8F%E5%8A%9B", False),
+    (BEACON, "/archives/{probe}/read", False),
+]
+CACHED_PAGES = [name for name, _, uncached in PAGES[2:-1] if not uncached]
+FLAT_PAGES = [
     ("home", "/"),
-    ("list page 150", "/page/150/"),
-    ("post (long thread)", "{long_thread_post}"),
-    ("series page", "/series/s0/"),
-    ("archive", "/archives/"),
-    ("feed", "/feed/"),
-    ("cite.bib", "{post}cite.bib"),
-    ("search", "/search/?q=%E6%B3%A8%E6%84%8F%E5%8A%9B"),
+    ("post (series part, ~25 comments)", "/archives/{probe}/"),
+    ("series page (12 parts)", "/series/{series_slug}/"),
 ]
 
 
-def redis_url() -> str:
-    try:
-        import redis
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.cache_url = redis_url() if args.cache == "redis" else ""
+        self.prefix = f"bench-{uuid.uuid4().hex[:8]}"
+        self.tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+        self.database_url = ""
+        self.run_id = random.randrange(1 << 24) << 8  # reader cookies unlike any earlier run's
+        self.landmarks: dict = {}
+        self.results: list[Result] = []
+        self.floor: dict[int, Result] = {}
+        self.flat: list[tuple] = []  # (page, label a, Result a, label b, Result b)
+        self.scale: dict = {}
 
-        redis.Redis.from_url("redis://127.0.0.1:6379/3").ping()
-        return "redis://127.0.0.1:6379/3"
-    except Exception:
-        return ""
+    @property
+    def env(self) -> dict:
+        return bench_env(
+            self.database_url,
+            self.cache_url,
+            CACHE_KEY_PREFIX=self.prefix,
+            BLOG_READER_BUFFER=int(bool(self.cache_url)),
+        )
+
+    def server(self, name: str, workers: int | None = None) -> Gunicorn:
+        return Gunicorn(
+            self.env,
+            workers=workers or self.args.workers,
+            threads=self.args.threads,
+            log=self.tmp / f"gunicorn-{name}.log",
+        )
+
+    def wanted(self, name: str) -> bool:
+        only = self.args.only
+        return not only or name == FLOOR or any(word in name for word in only)
+
+    # -- the database -----------------------------------------------------------------------
+
+    def fill(self, **stage) -> None:
+        code = (
+            "import json; from bench.synth import build; "
+            f"print('SYNTH', json.dumps(build(posts={self.args.posts}, "
+            f"comments={self.args.comments}, **{stage!r})))"
+        )
+        started = time.monotonic()
+        out = django_run(self.env, code)
+        made = json.loads(re.search(r"^SYNTH (.*)$", out, re.MULTILINE).group(1))
+        self.landmarks = {k: made[k] for k in ("probe", "long_thread", "quiet", "series_slug")}
+        print(
+            f"   {made['posts']} posts, {made['comments']} comments "
+            f"({time.monotonic() - started:.0f} s)",
+            flush=True,
+        )
+
+    def path(self, template: str) -> str:
+        return template.format(**self.landmarks)
+
+    # -- measurements -----------------------------------------------------------------------
+
+    def measure(self, name, url, connections, headers=None, floor=None) -> Result:
+        result = wrk(
+            name, url, connections, self.args.seconds, headers=BROWSER_HEADERS | (headers or {})
+        )
+        if floor:
+            result.extra["floor_rps"] = floor.requests_per_second
+        self._print(result)
+        return result
+
+    def beacon(self, name, origin, path, connections, seconds=None) -> Result:
+        self.run_id += 1
+        return wrk(
+            name, origin, connections, seconds or self.args.seconds,
+            script=BEACON_SCRIPT, script_args=(path, self.run_id, origin, BROWSER),
+        )  # fmt: skip
+
+    def stored_reads(self, post_id: int) -> int:
+        if self.cache_url:
+            manage(self.env, "flush_reader_counts", "-v", "0")
+        return sql(self.database_url, "SELECT reader_count FROM blog_post WHERE id = %s", post_id)[
+            0
+        ]
+
+    def measure_beacon(self, origin: str, connections: int, floor: Result) -> Result:
+        post_id = self.landmarks["probe"]
+        before = self.stored_reads(post_id)
+        result = self.beacon(BEACON, origin, self.path("/archives/{probe}/read"), connections)
+        time.sleep(1)  # requests in flight when wrk stopped
+        stored = self.stored_reads(post_id) - before
+        acked = result.extra["counted"]
+        result.errors = (
+            result.socket_errors + result.requests - result.extra["ok"]
+        )  # only 200 is ok
+        result.extra |= {"stored": stored, "lost": max(0, acked - stored)}
+        result.extra["note"] = (
+            f"{acked:,} counted, {stored:,} stored, **{result.extra['lost']} lost**"
+        )
+        result.extra["floor_rps"] = floor.requests_per_second
+        self._print(result)
+        return result
+
+    def _print(self, r: Result) -> None:
+        known = r.name != FLOOR and ("floor_rps" in r.extra or r.connections in self.floor)
+        ratio = f"{report.ratio(r, self.floor):5.2f}x" if known else ""
+        print(
+            f"   {r.name:30} c={r.connections:<3} {r.requests_per_second:8.0f} req/s "
+            f"p50 {r.p50_ms:6.1f} ms p99 {r.p99_ms:6.1f} ms errors {r.errors} {ratio} "
+            f"{r.extra.get('note', '')}",
+            flush=True,
+        )
+
+    def uncached(self, server: Gunicorn, name: str, template: str) -> Result:
+        url = server.url + self.path(template)
+        _warm(url, UNCACHED)
+        return self.measure(name, url, self.args.flat_connections, UNCACHED)
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        args = self.args
+        print(f"== scratch database {args.database}; cache: {self.cache_url or 'local memory'}")
+        self.database_url = recreate_postgres_database(args.database)
+        manage(self.env, "migrate", "--no-input", "-v", "0")
+        manage(self.env, "collectstatic", "--no-input", "-v", "0")
+        small = min(args.small_posts, args.posts)
+        if args.flat:
+            print(f"== page cost flat: {small} posts, then {args.posts}")
+            self.fill(stop=small)
+            with self.server("flat-small") as server:
+                before = {
+                    name: self.uncached(server, f"{name} @ {small}", t) for name, t in FLAT_PAGES
+                }
+            self.fill(start=small)
+            with self.server("flat-large") as server:
+                for name, template in FLAT_PAGES:
+                    after = self.uncached(server, f"{name} @ {args.posts}", template)
+                    self.flat.append(
+                        (name, f"{small} posts", before[name], f"{args.posts:,} posts", after)
+                    )
+                none = self.uncached(server, "post, 0 comments", "/archives/{quiet}/")
+                many = self.uncached(server, "post, 500 comments", "/archives/{long_thread}/")
+                self.flat.append(("post page", "0 comments", none, "500 comments", many))
+        else:
+            self.fill()
+        self.write_static_copy()
+        print(f"== pages at {args.connections} clients, {args.seconds} s each")
+        with self.server("pages") as server:
+            wrk("warm-up", server.url + "/bench/floor", 16, 2)
+            for name, template, uncached in PAGES:
+                if not self.wanted(name):
+                    continue
+                url = server.url + self.path(template)
+                if name != BEACON and not _warm(url, UNCACHED if uncached else {}):
+                    print(f"   {name}: {url} does not answer 200 here, skipped")
+                    continue
+                floor = None
+                for level in args.connections:
+                    if name != FLOOR:  # the floor again, right before: the machine's load drifts
+                        floor = wrk(FLOOR, server.url + "/bench/floor", level, args.seconds,
+                                    headers=BROWSER_HEADERS)  # fmt: skip
+                    if name == BEACON:
+                        result = self.measure_beacon(server.url, level, floor)
+                    else:
+                        result = self.measure(
+                            name, url, level, UNCACHED if uncached else None, floor
+                        )
+                    self.results.append(result)
+                    if name == FLOOR:
+                        self.floor[level] = result
+        if args.scale_out and self.cache_url:
+            self.scale_out()
+
+    def write_static_copy(self) -> None:
+        """The long-thread post's bytes as a static file (and its .gz, as collectstatic makes),
+        written before the measuring server starts: whitenoise indexes files at start-up."""
+        with self.server("static-copy") as server:
+            url = server.url + self.path("/archives/{long_thread}/")
+            body = urllib.request.urlopen(url).read()
+        static = ROOT / "staticfiles" / "bench-post.html"
+        static.write_bytes(body)
+        static.with_name(static.name + ".gz").write_bytes(gzip.compress(body, 9, mtime=0))
+
+    def scale_out(self) -> None:
+        """Two instances, one PostgreSQL, one Redis: consistent pages and reader totals."""
+        args = self.args
+        workers = max(1, args.workers // 2)
+        print(f"== scale-out: two instances x {workers} workers sharing PostgreSQL and Redis")
+        with self.server("a", workers) as a, self.server("b", workers) as b:
+            post_path = self.path("/archives/{long_thread}/")
+            post_id = self.landmarks["long_thread"]
+            for server in (a, b):  # both instances hold the page in their caches
+                _fetch(server.url + post_path)
+                _fetch(server.url + post_path)
+            title = f"改过的标题 {uuid.uuid4().hex[:6]}"
+            django_run(
+                self.env,
+                "from blog.models import Post; "
+                f"post = Post.objects.get(pk={post_id}); post.title = {title!r}; post.save()",
+            )
+            edit = {name: title in _fetch(s.url + post_path) for name, s in (("a", a), ("b", b))}
+            marker = f"待审评论{uuid.uuid4().hex[:6]}"
+            comment_id = django_run(
+                self.env,
+                "from blog.comments.workflow import save_numbered; from blog.models import "
+                f"Comment, Post; c = Comment(post=Post.objects.get(pk={post_id}), "
+                f"author_name='读者', email='new@example.org', body={marker!r}); "
+                "save_numbered(c); print(c.pk)",
+            ).strip()
+            held = not any(marker in _fetch(s.url + post_path) for s in (a, b))
+            django_run(
+                self.env,
+                "from blog.comments.workflow import approve; from blog.models import Comment; "
+                f"approve(Comment.objects.filter(pk={comment_id}))",
+            )
+            approved = {
+                name: marker in _fetch(s.url + post_path) for name, s in (("a", a), ("b", b))
+            }
+            head = _head(b.url + post_path)
+
+            reads_post = self.landmarks["probe"]
+            before = self.stored_reads(reads_post)
+            per_instance = max(1, args.scale_connections // 2)
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                runs = list(
+                    pool.map(
+                        lambda s: self.beacon(
+                            f"beacon on {s.url}",
+                            s.url,
+                            self.path("/archives/{probe}/read"),
+                            per_instance,
+                        ),
+                        (a, b),
+                    )
+                )
+            time.sleep(1)
+            shown = int(
+                django_run(
+                    self.env,
+                    f"from blog import readers; print(readers.current_count({reads_post}))",
+                ).strip()
+            )
+            stored = self.stored_reads(reads_post)
+            acked = sum(r.extra["counted"] for r in runs)
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                pages = list(
+                    pool.map(
+                        lambda s: wrk(
+                            f"home on {s.url}",
+                            s.url + "/",
+                            per_instance,
+                            args.seconds,
+                            headers=BROWSER_HEADERS,
+                        ),
+                        (a, b),
+                    )
+                )
+        self.scale = {
+            "workers": workers,
+            "edit_fresh": edit,
+            "held_hidden": held,
+            "approved_fresh": approved,
+            "head": head,
+            "acked": acked,
+            "reads_a": runs[0].extra["counted"],
+            "reads_b": runs[1].extra["counted"],
+            "shown_before_flush": shown - before,
+            "stored": stored - before,
+            "lost": max(0, acked - (stored - before)),
+            "beacon_errors": sum(r.errors for r in runs),
+            "beacon_rps": sum(r.requests_per_second for r in runs),
+            "home_rps": [p.requests_per_second for p in pages],
+            "home_errors": sum(p.errors for p in pages),
+            "connections": per_instance,
+        }
+        for key, value in self.scale.items():
+            print(f"   {key}: {value}")
+
+    def cleanup(self) -> None:
+        if not self.args.keep:
+            drop_postgres_database(self.args.database)
+        if self.cache_url:
+            delete_redis_keys(self.cache_url, self.prefix)
+        for name in ("bench-post.html", "bench-post.html.gz"):
+            (ROOT / "staticfiles" / name).unlink(missing_ok=True)
+
+
+def _warm(url: str, headers: dict) -> bool:
+    """Fetch ``url`` once (fills the caches); whether it answers 200."""
+    try:
+        _fetch(url, headers)
+        return True
+    except OSError:
+        return False
+
+
+def _fetch(url: str, headers: dict | None = None) -> str:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read().decode()
+
+
+def _head(url: str) -> dict:
+    request = urllib.request.Request(url, method="HEAD")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return {
+            "status": response.status,
+            "bytes": len(response.read()),
+            "etag": response.headers.get("ETag", ""),
+        }
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--comments", type=int, default=50_000)
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--connections", default="1,16,64")
+    parser.add_argument("--small-posts", type=int, default=200, help="the first fill (flat cost)")
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
+    parser.add_argument(
+        "--connections", type=lambda s: [int(c) for c in s.split(",")], default=[1, 16, 64]
+    )
+    parser.add_argument("--flat-connections", type=int, default=16)
+    parser.add_argument("--scale-connections", type=int, default=64, help="over both instances")
+    parser.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 2) * 2))
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--only",
+        type=lambda s: s.split(","),
+        default=[],
+        help="measure only pages whose name contains one of these words (the floor always)",
+    )
+    parser.add_argument("--no-flat", dest="flat", action="store_false")
+    parser.add_argument("--no-scale-out", dest="scale_out", action="store_false")
+    parser.add_argument(
+        "--cache",
+        choices=["redis", "local"],
+        default="redis",
+        help="redis (when it answers) or each process's local memory (one instance only)",
+    )
     parser.add_argument("--database", default="blog_bench")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
-    levels = [int(c) for c in args.connections.split(",")]
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install -y wrk (make bench does it)")
 
-    database_url = f"postgres://postgres@127.0.0.1:5432/{args.database}"
-    cache_url = redis_url()
-    env = bench_env(database_url, cache_url)
-    print(f"== scratch database {args.database}; cache: {cache_url or 'local memory'}")
-    recreate_postgres_database(args.database)
-    manage(env, "migrate", "--no-input", "-v", "0")
-    print(f"== synthetic blog: {args.posts} posts, {args.comments} comments")
-    subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); from bench.synth import build; "
-         f"print(build(posts={args.posts}, comments={args.comments}))"],
-        cwd=ROOT, env=env, check=True,
-    )  # fmt: skip
-    manage(env, "collectstatic", "--no-input", "-v", "0")
-
-    results, floor = [], {}
-    with Gunicorn(env, workers=max(2, (os.cpu_count() or 2) * 2)) as server:
-        newest = _newest_post(server.url)
-        static = ROOT / "staticfiles" / "bench-post.html"
-        static.write_bytes(urllib.request.urlopen(server.url + newest).read())
-    with Gunicorn(env, workers=max(2, (os.cpu_count() or 2) * 2)) as server:
-        targets = [("floor: trivial Django view", "/bench/floor"),
-                   ("static file (same post bytes)", "/static/bench-post.html")]  # fmt: skip
-        targets += [
-            (name, path.format(post=newest, long_thread_post=newest)) for name, path in PAGES
-        ]
-        for name, path in targets:
-            if not _answers(server.url + path):
-                print(f"   {name}: {path} does not answer 200 here, skipped")
-                continue
-            for level in levels:
-                result = wrk(name, server.url + path, level, args.seconds)
-                results.append(result)
-                if name.startswith("floor"):
-                    floor[level] = result
-                print(
-                    f"   {name:32} c={level:<3} {result.requests_per_second:8.0f} req/s "
-                    f"p50 {result.p50_ms:6.1f} ms p99 {result.p99_ms:6.1f} ms errors {result.errors}"
-                )
+    bench = Bench(args)
+    started = time.monotonic()
+    try:
+        bench.run()
+    finally:
+        bench.cleanup()
     RESULTS.mkdir(exist_ok=True)
     notes = [
-        f"{args.posts} posts, {args.comments} comments, gunicorn gthread on "
-        f"{os.cpu_count()} cores, PostgreSQL, cache: {'Redis' if cache_url else 'local memory'}.",
-        "Ratios compare each page's requests/s with the trivial Django view at the same concurrency.",
+        f"{args.posts:,} posts, {args.comments:,} comments; gunicorn {args.workers} gthread "
+        f"workers x {args.threads} threads on {os.cpu_count()} cores, production settings, "
+        f"PostgreSQL, cache: {'Redis (reads buffered there)' if bench.cache_url else 'local memory'}; "
+        f"wrk {args.seconds:g} s per row, `Accept-Encoding: gzip` on every request; "
+        "× floor = req/s over the floor's req/s measured just before, at the same concurrency; "
+        f"whole run {(time.monotonic() - started) / 60:.1f} min.",
     ]
-    (RESULTS / "pages.md").write_text(report.markdown(results, floor, "Page benchmark", notes))
-    report.chart(
-        results, floor, RESULTS / "pages.png", "Page throughput relative to the framework floor"
+    text = report.markdown(bench.results, bench.floor, "Page benchmark", notes)
+    text += report.flat_section(bench.flat)
+    text += report.scale_section(bench.scale)
+    text += report.targets_section(
+        bench.results, bench.floor, bench.flat, bench.scale, CACHED_PAGES
     )
-    print(f"== wrote {RESULTS / 'pages.md'} and pages.png")
-
-
-def _newest_post(base: str) -> str:
-    import re
-
-    html = urllib.request.urlopen(base + "/").read().decode()
-    return re.search(r'href="(/archives/\d+/)"', html).group(1)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return urllib.request.urlopen(url, timeout=10).status == 200
-    except urllib.error.URLError:
-        return False
+    (RESULTS / "pages.md").write_text(text)
+    (RESULTS / "pages.json").write_text(
+        json.dumps(
+            {
+                "args": vars(args),
+                "results": [vars(r) for r in bench.results],
+                "flat": [
+                    {"page": page, label_a: vars(a), label_b: vars(b)}
+                    for page, label_a, a, label_b, b in bench.flat
+                ],
+                "scale": bench.scale,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
+    report.chart(
+        bench.results, bench.floor, RESULTS / "pages.png",
+        "Page throughput relative to the framework floor",
+    )  # fmt: skip
+    print(text)
+    print(f"== wrote {RESULTS / 'pages.md'}, pages.json and pages.png")
 
 
 if __name__ == "__main__":

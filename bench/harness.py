@@ -1,5 +1,6 @@
-"""Start gunicorn against a scratch database and drive it with wrk."""
+"""What every load benchmark shares: a scratch database, gunicorn on a free port, wrk."""
 
+import json
 import os
 import re
 import shutil
@@ -9,35 +10,56 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 SECRET = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"
+POSTGRES = "postgres://postgres@127.0.0.1:5432"
+# A browser's User-Agent: the reader beacon does not count requests without one (bots).
+BROWSER = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+BEACON_SCRIPT = Path(__file__).with_name("beacon.lua")
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def redis_url(url: str = "redis://127.0.0.1:6379/3") -> str:
+    """``url`` if a Redis server answers there, else ""."""
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+        return url
+    except Exception:
+        return ""
 
 
 def bench_env(database_url: str, redis_url: str = "", **extra) -> dict:
+    """Production settings (bench/settings.py: plus the floor view, over plain HTTP)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_SECRET_KEY": SECRET,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
         "SITE_URL": "http://127.0.0.1",
         "DATABASE_URL": database_url,
         "DJANGO_LOG_LEVEL": "WARNING",
-        **extra,
     }
     if redis_url:
         env["REDIS_URL"] = redis_url
     else:
         env.pop("REDIS_URL", None)
+    env.update({key: str(value) for key, value in extra.items()})
     return env
 
 
@@ -50,54 +72,87 @@ def manage(env: dict, *args: str) -> str:
     return result.stdout
 
 
-def recreate_postgres_database(name: str, admin_url="postgres://postgres@127.0.0.1:5432/postgres"):
+def django_run(env: dict, code: str) -> str:
+    """Run ``code`` with Django set up (what ``manage.py shell -c`` does); returns stdout."""
+    return manage(env, "shell", "--no-imports", "-c", code)
+
+
+def recreate_postgres_database(name: str) -> str:
+    """Drop and create the scratch database ``name``; returns its DATABASE_URL."""
     import psycopg
 
-    with psycopg.connect(
-        admin_url.replace("postgres://", "postgresql://"), autocommit=True
-    ) as conn:
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{POSTGRES}/{name}"
+
+
+def drop_postgres_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def sql(database_url: str, query: str, *params):
+    """The first row of ``query`` on the scratch database."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(query, params).fetchone()
+
+
+def delete_redis_keys(url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
 
 
 class Gunicorn:
-    """A gunicorn master with N sync workers on a free loopback port."""
+    """gunicorn with config/gunicorn.py (gthread workers; a graceful stop flushes buffered reads)
+    on a free loopback port, started and stopped with ``with``."""
 
-    def __init__(self, env: dict, workers: int = 4, port: int | None = None):
-        self.env, self.workers = env, workers
-        self.port = port or free_port()
+    def __init__(self, env: dict, workers: int = 4, threads: int = 4, log: Path | None = None):
+        self.env, self.workers, self.threads = env, workers, threads
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
         self.process = None
 
     def __enter__(self):
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [
-                PYTHON, "-m", "gunicorn", "config.wsgi:application",
+                PYTHON, "-m", "gunicorn", "config.wsgi:application", "-c", "config/gunicorn.py",
                 "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(self.workers),
-                "--worker-class", "gthread", "--threads", "4",
-                "--timeout", "30", "--graceful-timeout", "10",
-                "--log-level", "warning",
+                "--workers", str(self.workers), "--threads", str(self.threads),
+                "--keep-alive", "30", "--timeout", "30", "--log-level", "warning",
             ],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            cwd=ROOT, env=self.env, stdout=out, stderr=out if self.log else subprocess.PIPE,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(self.url + "/bench/floor", timeout=2).read()
                 return self
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(self.process.stderr.read().decode()[-3000:]) from None
+                    error = self.process.stderr.read().decode() if self.process.stderr else ""
+                    raise RuntimeError(
+                        f"gunicorn exited: {error[-3000:]} (log: {self.log})"
+                    ) from None
                 time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start within 30 s")
+        raise RuntimeError("gunicorn did not start within 60 s")
 
     def __exit__(self, *exc):
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(signal.SIGTERM)  # graceful: finishes requests, flushes reads
         try:
-            self.process.wait(timeout=20)
+            self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
 
 
 @dataclass
@@ -108,7 +163,9 @@ class Result:
     p50_ms: float
     p99_ms: float
     requests: int
-    errors: int
+    errors: int  # socket errors + responses other than 2xx/3xx
+    socket_errors: int = 0
+    extra: dict = field(default_factory=dict)  # what a wrk Lua script reported (WRK-JSON line)
 
     @property
     def ok(self) -> bool:
@@ -123,9 +180,19 @@ def _ms(text: str) -> float:
     return float(value) * _UNITS[unit]
 
 
-def wrk(name: str, url: str, connections: int, seconds: int = 5, script: Path | None = None,
-        headers: dict | None = None) -> Result:  # fmt: skip
-    """Run wrk (Debian package `wrk`) and parse requests/s, p50, p99 and errors."""
+def wrk(
+    name: str,
+    url: str,
+    connections: int,
+    seconds: int = 5,
+    *,
+    headers: dict | None = None,
+    script: Path | None = None,
+    script_args: tuple = (),
+) -> Result:
+    """Run wrk (Debian package ``wrk``) and parse requests/s, p50, p99 and errors (socket
+    errors and responses other than 2xx/3xx). A Lua ``script`` may print one ``WRK-JSON {...}``
+    line from its ``done()``; it is returned as ``Result.extra``."""
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk (make bench does it)")
     command = ["wrk", "--latency", "-t", str(min(connections, 2)), "-c", str(connections),
@@ -134,16 +201,27 @@ def wrk(name: str, url: str, connections: int, seconds: int = 5, script: Path | 
         command += ["-H", f"{key}: {value}"]
     if script:
         command += ["-s", str(script)]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    command.append(url)
+    if script_args:
+        command += ["--", *map(str, script_args)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
+    output = done.stdout
+    if done.returncode or "Requests/sec" not in output:
+        raise RuntimeError(f"wrk failed:\n{output}\n{done.stderr}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     total = int(re.search(r"(\d+) requests in", output).group(1))
     p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1))
     p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1))
-    errors = 0
+    status_errors = socket_errors = 0
     if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
-        errors += int(match.group(1))
+        status_errors = int(match.group(1))
     if match := re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     ):
-        errors += sum(map(int, match.groups()))
-    return Result(name, connections, rps, p50, p99, total, errors)
+        socket_errors = sum(map(int, match.groups()))
+    extra = {}
+    if match := re.search(r"^WRK-JSON (.*)$", output, re.MULTILINE):
+        extra = json.loads(match.group(1))
+    return Result(
+        name, connections, rps, p50, p99, total, status_errors + socket_errors, socket_errors, extra
+    )

@@ -3,24 +3,41 @@
 The "generation" is the time (ns) of the last change to public content. Every cached key embeds
 it, so a change makes every fragment and page stale in one write; an evicted generation key is
 re-created with the current time, never with an old value that could revive stale entries.
+
+Beside the generation the cache keeps when the next scheduled post goes public: the first request
+after that moment starts a new generation, so a scheduled post shows on every page (lists,
+sidebar, feeds) on time although nothing was saved then.
+
+A change made inside a transaction bumps the generation twice: at once, and again when the
+transaction commits, because a page rendered between the two from the rows not yet committed
+would otherwise be cached under the new generation with the old content.
+
 A failing cache (Redis down) degrades to computing everything, never to an error page.
 """
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
 
-GENERATION_KEY = "blog:generation"
+GENERATION_KEY = "blog:generation:2"  # (generation ns, next scheduled publication ns or 0)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 logger = logging.getLogger(__name__)
 
 
 def generation() -> int:
-    value = _safely(cache.get, GENERATION_KEY)
-    if value is None:
-        _safely(cache.add, GENERATION_KEY, time.time_ns(), timeout=None)
-        value = _safely(cache.get, GENERATION_KEY) or time.time_ns()
+    state = _safely(cache.get, GENERATION_KEY)
+    if state is None:
+        _safely(cache.add, GENERATION_KEY, _new_state(), timeout=None)
+        state = _safely(cache.get, GENERATION_KEY)
+        if state is None:  # no working cache: nothing is cached, any fresh value will do
+            return time.time_ns()
+    value, due = state
+    if due and time.time_ns() >= due:
+        return _bump()  # a scheduled post has just gone public
     return value
 
 
@@ -30,7 +47,9 @@ def last_changed() -> datetime:
 
 def content_changed() -> None:
     """Call after any change visible on public pages; every cached fragment goes stale at once."""
-    _safely(cache.set, GENERATION_KEY, time.time_ns(), timeout=None)
+    _bump()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_bump)
 
 
 def cached(name: str, compute, timeout: int = 3600):
@@ -41,6 +60,25 @@ def cached(name: str, compute, timeout: int = 3600):
         value = compute()
         _safely(cache.set, key, value, timeout)
     return value
+
+
+def _bump() -> int:
+    state = _new_state()
+    _safely(cache.set, GENERATION_KEY, state, timeout=None)
+    return state[0]
+
+
+def _new_state() -> tuple[int, int]:
+    from .models import Post  # models import this module's users; import at call time
+
+    now = time.time_ns()
+    due = (
+        Post.objects.filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    return now, (due - EPOCH) // timedelta(microseconds=1) * 1000 if due else 0
 
 
 # While Redis is down every page makes several failing calls: log the first failure with its

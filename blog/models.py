@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -106,6 +106,12 @@ class PostQuerySet(models.QuerySet):
             )
             .with_comment_counts()
         )
+
+    def for_post_page(self):
+        """The post page's post: cards data, tags, and ``comments_have_math`` (whether an
+        approved comment needs MathJax), all without loading the comments."""
+        math = Comment.objects.approved().filter(post=OuterRef("pk"), has_math=True)
+        return self.for_cards().prefetch_related("tags").annotate(comments_have_math=Exists(math))
 
     def for_list(self):
         """Cards on list pages: no need for the Markdown source or the full body."""
@@ -248,7 +254,9 @@ class Post(models.Model):
         ordering = ["-published_at", "-id"]
         verbose_name = _("post")
         verbose_name_plural = _("posts")
-        indexes = [models.Index(fields=["status", "-published_at"], name="post_public_list")]
+        # Public posts newest first, in exactly the list order (the id breaks ties): a list page
+        # reads its ten rows from the index instead of sorting every public post.
+        indexes = [models.Index(fields=["status", "-published_at", "-id"], name="post_public_list")]
         constraints = [
             models.UniqueConstraint(
                 fields=["series", "series_part"], name="unique_part_per_series"

@@ -1,25 +1,43 @@
 """Whole-page caching for anonymous readers, and HTTP caching headers for proxies and browsers.
 
-A public page's body is cached under a key made of the content generation (any saved post,
-series, category, tag or approved comment changes it), the templates' version and the URL, so an
-edit shows on the next request. Only anonymous requests (no session or messages cookie) are
-served from or stored in the cache, and a response that set a cookie or used the CSRF token is
-never stored. Responses carry ETag, Last-Modified and Cache-Control so a reverse proxy can cache
-them and conditional requests get 304.
+Views wrapped in ``public_page`` are cached for anonymous readers; ``PageCacheMiddleware`` stores
+their responses and serves the cached ones. It sits near the top of MIDDLEWARE, after WhiteNoise:
+a hit skips sessions, CSRF, authentication, messages, URL resolving and the view, and still gets
+the security and CSP headers of the middleware above it; the headers of the middleware below it
+(X-Frame-Options) are stored with the body.
+
+A page is cached under a key made of the content generation (any saved post, series, category,
+tag or approved comment changes it; so does the moment a scheduled post goes public), the
+templates' version and the URL, so an edit shows on the next request. Only anonymous requests
+(no session or messages cookie) are served from or stored in the cache, and a response that set a
+cookie (a CSRF token, messages) is never stored. Responses carry ETag, Last-Modified and
+Cache-Control so a reverse proxy can cache them and conditional requests get 304.
+
+The body is stored as rendered and gzip-compressed (once, when stored); a client that accepts
+gzip gets the compressed bytes. With Redis as the shared cache, each process also keeps the
+bodies it served in a small local cache (the ``pages`` cache alias): a hit then costs one Redis
+round trip, for the generation, which is always read from Redis, so an edit made through any
+instance shows on the next request to every instance.
 """
 
+import gzip
 import hashlib
+import re
+import time
 from functools import cache as memoize
-from functools import wraps
+from functools import lru_cache, wraps
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
-from .cache import _safely, generation, last_changed
+from .cache import _safely, generation
 
 PRIVATE_COOKIES = {settings.SESSION_COOKIE_NAME, "messages"}
 UNCACHED_HEADERS = {
@@ -30,6 +48,9 @@ UNCACHED_HEADERS = {
     "vary",
     "content-length",
 }
+LOCAL_ALIAS = "pages"
+COMPRESS_MIN_BYTES = 1024
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
 @memoize
@@ -41,55 +62,82 @@ def templates_version() -> str:
     return digest.hexdigest()
 
 
+def fragment_version(current: int | None = None) -> str:
+    """What every cached template fragment varies on: the content and the templates."""
+    return f"{generation() if current is None else current}.{templates_version()}"
+
+
 def public_page(view):
-    """Serve ``view`` from the page cache for anonymous readers; add HTTP caching headers."""
+    """Mark ``view``'s pages as public: cached for anonymous readers by PageCacheMiddleware,
+    ``Cache-Control: private`` for everyone else."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD") or PRIVATE_COOKIES & request.COOKIES.keys():
-            response = view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        if getattr(request, "page_cache_key", None):
+            request.page_cache_store = True
+        else:
             patch_cache_control(response, private=True, no_cache=True)
-            return response
-        key = _key(request)
-        entry = _safely(cache.get, key)
-        if entry is None:
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()  # a TemplateResponse (the sitemap view returns one)
-            if not _storable(request, response):
-                patch_cache_control(response, private=True, no_cache=True)
-                return response
-            entry = {
-                "body": response.content,
-                "headers": {
-                    name: value
-                    for name, value in response.items()
-                    if name.lower() not in UNCACHED_HEADERS
-                },
-                "etag": f'"{hashlib.blake2b(response.content, digest_size=12).hexdigest()}"',
-                "last_modified": int(last_changed().timestamp()),
-            }
-            _safely(cache.set, key, entry, settings.BLOG_PAGE_CACHE_SECONDS)
-        conditional = get_conditional_response(
-            request, etag=entry["etag"], last_modified=entry["last_modified"]
-        )
-        response = conditional or HttpResponse(entry["body"], headers=entry["headers"])
-        response["ETag"] = entry["etag"]
-        response["Last-Modified"] = http_date(entry["last_modified"])
-        patch_cache_control(
-            response,
-            public=True,
-            max_age=settings.BLOG_PAGE_MAX_AGE,
-            stale_while_revalidate=settings.BLOG_PAGE_MAX_AGE * 10,
-        )
         return response
 
+    wrapper.public_page = True
     return wrapper
 
 
-def _key(request) -> str:
+@lru_cache(maxsize=4096)
+def is_public_page(path: str) -> bool:
+    """Whether ``path`` resolves to a ``public_page`` view (other URLs skip the cache lookup)."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return getattr(match.func, "public_page", False)
+
+
+@receiver(setting_changed)
+def _urls_changed(*, setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        is_public_page.cache_clear()
+
+
+class PageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.method not in ("GET", "HEAD")
+            or PRIVATE_COOKIES & request.COOKIES.keys()
+            or not is_public_page(request.path_info)
+        ):
+            return self.get_response(request)
+        current = generation()
+        key = _key(request, current)
+        local = caches[LOCAL_ALIAS] if LOCAL_ALIAS in settings.CACHES else None
+        entry = local.get(key) if local else None
+        if entry is None:
+            entry = _safely(cache.get, key)
+            if entry is None:
+                request.page_cache_key = key
+                request.fragment_version = fragment_version(current)
+                response = self.get_response(request)
+                if not getattr(request, "page_cache_store", False):
+                    return response
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()  # a TemplateResponse (the sitemap view returns one)
+                if not _storable(request, response):
+                    patch_cache_control(response, private=True, no_cache=True)
+                    return response
+                entry = _entry(response, current)
+                _safely(cache.set, key, entry, settings.BLOG_PAGE_CACHE_SECONDS)
+            if local:
+                local.set(key, entry, max(1, int(entry["expires"] - time.time())))
+        return _respond(request, entry)
+
+
+def _key(request, current: int) -> str:
     url = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-    return f"page:{generation()}:{templates_version()}:{url}"
+    return f"page:{current}:{templates_version()}:{url}"
 
 
 def _storable(request, response) -> bool:
@@ -101,3 +149,55 @@ def _storable(request, response) -> bool:
         and not getattr(getattr(request, "_messages", None), "_queued_messages", None)
         and not response.has_header("Cache-Control")
     )
+
+
+def _entry(response, current: int) -> dict:
+    """What is stored: the body (plain and gzipped), its headers and its validators."""
+    body = response.content
+    compressed = None
+    if len(body) >= COMPRESS_MIN_BYTES and not response.has_header("Content-Encoding"):
+        # mtime=0: the same body always compresses to the same bytes (and the same ETag).
+        compressed = gzip.compress(body, compresslevel=6, mtime=0)
+        if len(compressed) >= len(body):
+            compressed = None
+    etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+    last_modified = current // 10**9
+    return {
+        "body": body,
+        "gzip": compressed,
+        "headers": {
+            name: value for name, value in response.items() if name.lower() not in UNCACHED_HEADERS
+        },
+        "etag": f'"{etag}"',
+        "gzip_etag": f'"{etag}-gzip"',
+        "last_modified": last_modified,
+        "last_modified_http": http_date(last_modified),
+        "expires": time.time() + settings.BLOG_PAGE_CACHE_SECONDS,
+    }
+
+
+def _respond(request, entry: dict):
+    compressed = entry["gzip"] is not None and _ACCEPTS_GZIP.search(
+        request.META.get("HTTP_ACCEPT_ENCODING", "")
+    )
+    etag = entry["gzip_etag"] if compressed else entry["etag"]
+    response = None
+    if "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META:
+        response = get_conditional_response(
+            request, etag=etag, last_modified=entry["last_modified"]
+        )
+    if response is None:
+        body = entry["gzip"] if compressed else entry["body"]
+        response = HttpResponse(body, headers=entry["headers"])
+        response["Content-Length"] = str(len(body))
+        if compressed:
+            response["Content-Encoding"] = "gzip"
+    response["ETag"] = etag
+    response["Last-Modified"] = entry["last_modified_http"]
+    response["Cache-Control"] = (
+        f"public, max-age={settings.BLOG_PAGE_MAX_AGE}, "
+        f"stale-while-revalidate={settings.BLOG_PAGE_MAX_AGE * 10}"
+    )
+    if entry["gzip"] is not None:
+        response["Vary"] = "Accept-Encoding"
+    return response

@@ -1,6 +1,6 @@
 import calendar
 import logging
-from functools import wraps
+from functools import partial, wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control, never_cache
@@ -69,18 +70,21 @@ def _visible_posts(request):
 
 @public_page
 def post_detail(request, pk):
-    post = get_object_or_404(_visible_posts(request).for_cards().prefetch_related("tags"), pk=pk)
+    post = get_object_or_404(_visible_posts(request).for_post_page(), pk=pk)
     return _post_page(request, post)
 
 
-def _thread_has_math(comments) -> bool:
-    return any(c.has_math or _thread_has_math(c.children) for c in comments)
-
-
 def _post_page(request, post, comment_form=None, status=200):
-    """The post page; ``comment_form`` is a bound form to show again with its errors."""
+    """The post page; ``comment_form`` is a bound form to show again with its errors.
+
+    The comment thread is loaded only if the template renders it: the rendered thread is a
+    cached fragment (templates/includes/comments_thread.html), and a long one costs far more to
+    load and render than the rest of the page.
+    """
     older, newer = post.adjacent()
-    comments = post.comments.approved().thread(settings.BLOG_COMMENT_MAX_DEPTH)
+    comments = SimpleLazyObject(
+        partial(post.comments.approved().thread, settings.BLOG_COMMENT_MAX_DEPTH)
+    )
     if comment_form is None and post.comments_open:
         reply_to = request.GET.get("replyto", "")
         initial = {"reply_to": int(reply_to)} if reply_to.isascii() and reply_to.isdigit() else {}
@@ -95,7 +99,7 @@ def _post_page(request, post, comment_form=None, status=200):
         "comment_form": comment_form,
         # MathJax only if the post or a shown comment has math; the comment preview loads it on
         # demand (static/js/comments.js).
-        "needs_math": post.has_math or _thread_has_math(comments),
+        "needs_math": post.has_math or post.comments_have_math,
     }
     if post.series_id:
         parts, previous_part, next_part = post.series_neighbours()
@@ -302,7 +306,7 @@ def csrf_for_sessions(view):
 @csrf_for_sessions
 @require_POST
 def comment_create(request, pk):
-    post = get_object_or_404(_visible_posts(request).for_cards().prefetch_related("tags"), pk=pk)
+    post = get_object_or_404(_visible_posts(request).for_post_page(), pk=pk)
     if not post.comments_open:
         messages.error(request, _("Comments on this post are closed."))
         return _post_page(request, post, status=403)

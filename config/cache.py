@@ -26,9 +26,10 @@ import threading
 import time
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
-from django.core.cache.backends.redis import RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from config.redis_cache import RedisCacheClient  # one reused redis client per server
 
 DEFAULT_COOLDOWN = 2.0
 

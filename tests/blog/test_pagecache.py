@@ -1,15 +1,34 @@
 """Cached public pages stay correct: edits show at once, private requests bypass, 304s work."""
 
+import gzip
+import pickle
+import time
+import uuid
+from datetime import timedelta
+
 import pytest
-from django.contrib import messages
-from django.db import connection
-from django.test import override_settings
+import redis
+import time_machine
+from django.core.cache import caches
+from django.db import connection, transaction
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
 from blog import pagecache
-from tests.factories import PostFactory, SeriesFactory
+from blog.cache import GENERATION_KEY, generation
+from blog.comments import spam
+from blog.comments.workflow import approve
+from blog.models import Comment, Post
+from tests.factories import CommentFactory, PostFactory, SeriesFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def old_token(post, seconds=10):
+    with time_machine.travel(timezone.now() - timedelta(seconds=seconds)):
+        return spam.form_token(post.pk)
 
 
 def get(client, url, **headers):
@@ -85,24 +104,25 @@ def test_logged_in_staff_bypass_the_cache_and_get_private_responses(client, staf
     assert "private" in response["Cache-Control"]
 
 
-def test_responses_carrying_messages_are_not_cached(rf, client):
+def test_pages_for_a_reader_with_messages_are_private_and_not_cached(client):
     post = PostFactory()
-
-    @pagecache.public_page
-    def view(request):
-        messages.success(request, "评论已提交")
-        from django.http import HttpResponse
-
-        return HttpResponse("with message")
-
-    from django.contrib.messages.storage.fallback import FallbackStorage
-
-    request = rf.get(post.get_absolute_url())
-    request.session = {}
-    request._messages = FallbackStorage(request)
-    response = view(request)
-    assert "private" in response["Cache-Control"]
-    assert client.get(post.get_absolute_url()).content != b"with message"
+    CommentFactory(post=post, email="known@example.org")  # a known commenter is published at once
+    data = {
+        "author_name": "张三",
+        "email": "known@example.org",
+        "website": "",
+        "body": "又来了",
+        "token": old_token(post),
+        "subject": "",
+        "reply_to": "",
+    }
+    client.post(reverse("blog:comment_create", args=[post.pk]), data)
+    with_message = client.get(post.get_absolute_url())
+    assert "private" in with_message["Cache-Control"]
+    assert "你的评论 #2 已发布。" in with_message.content.decode()
+    other = Client().get(post.get_absolute_url())
+    assert "public" in other["Cache-Control"]
+    assert "你的评论 #2 已发布。" not in other.content.decode()
 
 
 def test_not_found_pages_are_not_cached(client):
@@ -137,8 +157,12 @@ def test_templates_version_follows_template_contents(settings, tmp_path):
 )
 def test_a_broken_cache_degrades_to_uncached_pages_not_errors(client):
     post = PostFactory()
+    CommentFactory(post=post, body="缓存坏了也要显示的评论")
     assert client.get("/").status_code == 200
-    assert client.get(post.get_absolute_url()).status_code == 200
+    response = client.get(post.get_absolute_url())
+    assert response.status_code == 200
+    assert "缓存坏了也要显示的评论" in response.content.decode()  # the thread fragment
+    assert "widget-recent-comments" in response.content.decode()  # the sidebar fragment
 
 
 def test_cached_downloads_keep_their_headers(client):
@@ -148,3 +172,187 @@ def test_cached_downloads_keep_their_headers(client):
     assert second.content == first.content
     assert second["Content-Disposition"] == first["Content-Disposition"]
     assert second["Content-Type"] == first["Content-Type"] == "application/x-bibtex; charset=utf-8"
+
+
+def test_an_approved_comment_shows_on_the_next_request_and_a_held_one_does_not(client):
+    post = PostFactory()
+    url = post.get_absolute_url()
+    client.get(url)
+    held = CommentFactory(post=post, body="等待审核的评论", status=Comment.Status.PENDING)
+    response, queries = get(client, url)
+    assert "等待审核的评论" not in response.content.decode()
+    assert queries == 0  # a held comment changes no public page: still the cached one
+    approve(Comment.objects.filter(pk=held.pk))
+    assert "等待审核的评论" in client.get(url).content.decode()
+    assert "等待审核的评论" in client.get("/feed/comments/").content.decode()
+
+
+def test_a_scheduled_post_shows_everywhere_as_soon_as_its_time_comes(client, time_machine):
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    PostFactory(title="早已发布")
+    scheduled = PostFactory(title="定时发布的文章", published_at=start + timedelta(minutes=2))
+    assert "定时发布的文章" not in client.get("/").content.decode()
+    time_machine.move_to(start + timedelta(minutes=1, seconds=59), tick=False)
+    assert "定时发布的文章" not in client.get("/").content.decode()
+    # Well within BLOG_PAGE_CACHE_SECONDS (300): no entry expired, nothing was saved.
+    time_machine.move_to(start + timedelta(minutes=2, seconds=1), tick=False)
+    home = client.get("/").content.decode()
+    assert home.count("定时发布的文章") == 2  # the list and the sidebar's recent posts
+    assert client.get(scheduled.get_absolute_url()).status_code == 200
+    assert "定时发布的文章" in client.get("/feed/").content.decode()
+
+
+def test_a_change_that_bypasses_the_models_shows_within_the_cache_lifetime(
+    client, settings, time_machine
+):
+    """The bound for changes made without save() (raw SQL, queryset.update()):
+    BLOG_PAGE_CACHE_SECONDS on the server (proxies may add BLOG_PAGE_MAX_AGE)."""
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    post = PostFactory(title="旧标题")
+    client.get(post.get_absolute_url())
+    Post.objects.filter(pk=post.pk).update(title="绕过模型的新标题")
+    time_machine.move_to(start + timedelta(seconds=settings.BLOG_PAGE_CACHE_SECONDS - 1))
+    assert "旧标题" in client.get(post.get_absolute_url()).content.decode()
+    time_machine.move_to(start + timedelta(seconds=settings.BLOG_PAGE_CACHE_SECONDS + 1))
+    assert "绕过模型的新标题" in client.get(post.get_absolute_url()).content.decode()
+
+
+def test_a_change_in_a_transaction_starts_a_new_generation_again_when_it_commits(
+    django_capture_on_commit_callbacks,
+):
+    """A page rendered between save() and COMMIT read the old rows: it must not outlive the
+    commit under the generation that save() started."""
+    post = PostFactory()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        post.title = "事务中的修改"
+        post.save()
+        during = generation()
+    assert generation() != during
+
+
+def test_head_requests_get_the_page_headers_without_a_body(client):
+    post = PostFactory()
+    url = post.get_absolute_url()
+    head = client.head(url)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head["ETag"] and "public" in head["Cache-Control"]
+    page, queries = get(client, url)
+    assert queries == 0  # the HEAD stored the whole page
+    assert page["ETag"] == head["ETag"]
+    assert page["Content-Length"] == head["Content-Length"] == str(len(page.content))
+    assert "<article" in page.content.decode()
+
+
+def test_clients_accepting_gzip_get_the_body_compressed_once_when_it_was_stored(client):
+    post = PostFactory(body="正文，带公式 $x^2$。\n\n" * 100)
+    url = post.get_absolute_url()
+    plain = client.get(url)
+    packed = client.get(url, headers={"accept-encoding": "gzip, deflate, br, zstd"})
+    assert "Content-Encoding" not in plain
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content
+    assert int(packed["Content-Length"]) == len(packed.content) < len(plain.content) / 3
+    assert plain["Vary"] == packed["Vary"] == "Accept-Encoding"
+    assert packed["ETag"] != plain["ETag"]  # two representations, two validators
+    again = client.get(url, headers={"accept-encoding": "gzip", "if-none-match": packed["ETag"]})
+    assert again.status_code == 304
+
+
+def test_cached_pages_carry_the_security_headers_of_rendered_ones(client):
+    post = PostFactory()
+    rendered, _ = get(client, post.get_absolute_url())
+    cached, queries = get(client, post.get_absolute_url())
+    assert queries == 0
+    for header in (
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+        "Content-Type",
+    ):
+        assert cached.get(header) == rendered.get(header) is not None, header
+
+
+def test_only_public_pages_are_looked_up_in_the_page_cache():
+    post = PostFactory()
+    for path in ("/", post.get_absolute_url(), "/feed/", "/sitemap.xml", "/series/"):
+        assert pagecache.is_public_page(path), path
+    for path in ("/robots.txt", "/healthz", f"/archives/{post.pk}/qr.svg", "/admin/", "/nope/"):
+        assert not pagecache.is_public_page(path), path
+
+
+REDIS_URL = "redis://127.0.0.1:6379/2"
+
+
+@pytest.fixture
+def redis_cache():
+    """The production cache layout: Redis shared by every instance, page bodies also kept in
+    this process's memory."""
+    prefix = f"test-pagecache-{uuid.uuid4().hex[:8]}"
+    caches_setting = {
+        "default": {
+            "BACKEND": "config.redis_cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        },
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": prefix},
+    }
+    with override_settings(CACHES=caches_setting):
+        yield caches["default"]
+        caches["pages"].clear()
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+
+
+def test_with_redis_a_hit_checks_the_shared_generation_so_other_instances_edits_show(
+    client, redis_cache
+):
+    post = PostFactory(title="原标题")
+    url = post.get_absolute_url()
+    client.get(url)
+    assert client.get(url).content.decode().count("原标题") >= 1
+    local = caches["pages"]
+    assert len(local._cache) == 1  # the body is kept in this process
+    Post.objects.filter(pk=post.pk).update(title="另一个实例改的标题")
+    assert "原标题" in client.get(url).content.decode()  # same generation: served from the cache
+    # Another instance saves a post: it writes a new generation to Redis, nothing else here.
+    raw = redis.Redis.from_url(REDIS_URL)
+    raw.set(redis_cache.make_key(GENERATION_KEY), pickle.dumps((time.time_ns(), 0)))
+    assert "另一个实例改的标题" in client.get(url).content.decode()
+
+
+def test_the_redis_backend_reuses_one_client_and_works_as_a_django_cache(redis_cache):
+    backend = redis_cache._cache
+    assert backend.get_client() is backend.get_client()
+    assert backend.get_client(write=True) is backend.get_client()
+    redis_cache.set("answer", {"value": 42}, 30)
+    redis_cache.set("count", 1, 30)
+    assert redis_cache.get("answer") == {"value": 42}
+    assert redis_cache.get_many(["answer", "count", "missing"]) == {
+        "answer": {"value": 42},
+        "count": 1,
+    }
+    assert redis_cache.incr("count") == 2
+    redis_cache.delete("answer")
+    assert redis_cache.get("answer") is None
+
+
+def test_pages_rendered_outside_the_page_cache_reuse_the_cached_thread_and_sidebar(
+    staff_client,
+):
+    post = PostFactory()
+    CommentFactory.create_batch(3, post=post, body="一条评论")
+    first, first_queries = get(staff_client, post.get_absolute_url())
+    second, second_queries = get(staff_client, post.get_absolute_url())
+    assert "private" in second["Cache-Control"]  # staff: never the page cache
+    assert second_queries < first_queries  # neither the comments nor the sidebar are loaded
+    thread = slice(first.content.index(b'<ol class="comment-list">'), None)
+    assert second.content.decode().count("一条评论") == first.content.decode().count("一条评论")
+    assert first.content[thread].split(b"</ol>")[0] == second.content[thread].split(b"</ol>")[0]
+    approved = CommentFactory(post=post, body="新批准的评论")
+    assert approved.body in staff_client.get(post.get_absolute_url()).content.decode()

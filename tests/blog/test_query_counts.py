@@ -1,0 +1,120 @@
+"""Every public page runs a fixed number of queries, whatever the blog holds.
+
+Each page is counted cold (empty cache: no page, no sidebar, no generation) on a small blog, then
+again after the blog grew: more posts (in the same series, category, tag and month), more
+comments on the post (5 -> 50, replies included) and elsewhere, more tags on the post. The count
+must be the same, and it is the number stated here (a new query on a page is a decision: update
+the number). A second anonymous request is served from the page cache without any query.
+"""
+
+from datetime import datetime
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.factories import CategoryFactory, CommentFactory, PostFactory, SeriesFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+MONTH = timezone.make_aware(datetime(2024, 5, 13, 10))
+
+# page: (URL given the blog, queries on a cold cache). Every HTML page's count includes 1 query for
+# the content generation's state (the next scheduled post) and 5 for the sidebar, which later
+# pages share from the cache; a feed's includes 1 for the generation.
+PAGES = {
+    "home": (lambda b: "/", 9),
+    "list page 2": (lambda b: "/page/2/", 9),
+    "post": (lambda b: b.post.get_absolute_url(), 14),
+    "series page": (lambda b: b.series.get_absolute_url(), 9),
+    "series index": (lambda b: "/series/", 7),
+    "archive": (lambda b: "/archives/", 7),
+    "archive month": (lambda b: "/archives/2024/05/", 11),
+    "category": (lambda b: b.category.get_absolute_url(), 10),
+    "tag": (lambda b: b.tag.get_absolute_url(), 10),
+    "search": (lambda b: "/search/?q=测试", 10),
+    "feed": (lambda b: "/feed/", 4),
+    "atom feed": (lambda b: "/feed/atom/", 4),
+    "comments feed": (lambda b: "/feed/comments/", 2),
+    "category feed": (lambda b: f"{b.category.get_absolute_url()}feed/", 5),
+    "tag feed": (lambda b: f"{b.tag.get_absolute_url()}feed/atom/", 5),
+    "series feed": (lambda b: f"{b.series.get_absolute_url()}feed/", 5),
+    "sitemap": (lambda b: "/sitemap.xml", 9),
+    "cite.bib": (lambda b: f"{b.post.get_absolute_url()}cite.bib", 3),
+    "cite.ris": (lambda b: f"{b.post.get_absolute_url()}cite.ris", 3),
+    "cite.json": (lambda b: f"{b.post.get_absolute_url()}cite.json", 3),
+    "series cite.bib": (lambda b: f"{b.series.get_absolute_url()}cite.bib", 4),
+}
+
+
+class Blog:
+    def __init__(self):
+        self.series = SeriesFactory()
+        self.category = CategoryFactory()
+        self.tag = TagFactory()
+        self.post = self.add_post(tags=[self.tag])
+        self.comment(5)
+
+    def add_post(self, **fields):
+        part = self.series.posts.count() + 1
+        fields.setdefault("tags", [self.tag, TagFactory()])
+        return PostFactory(
+            title=f"测试文章 {part}",
+            series=self.series,
+            series_part=part,
+            category=self.category,
+            published_at=MONTH.replace(day=1 + part % 28),
+            **fields,
+        )
+
+    def comment(self, n):
+        comments = []
+        for i in range(n):
+            parent = comments[i // 2] if i % 3 == 2 else None  # some replies, some nested
+            comments.append(CommentFactory(post=self.post, parent=parent, body=f"测试评论 {i}"))
+
+    def grow(self):
+        for _ in range(8):
+            self.add_post()
+        for post in (self.post, *type(self.post).objects.exclude(pk=self.post.pk)[:3]):
+            CommentFactory.create_batch(3, post=post)
+        self.comment(42)  # 5 -> 50 comments on the post
+        self.post.tags.add(*TagFactory.create_batch(4))
+
+
+def cold_queries(client, url) -> int:
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+@pytest.fixture
+def blog(settings):
+    settings.BLOG_POSTS_PER_PAGE = 3
+    blog = Blog()
+    for _ in range(3):
+        blog.add_post()
+    return blog
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_query_count_is_fixed_and_does_not_grow_with_the_blog(client, blog, page):
+    url_of, expected = PAGES[page]
+    small = cold_queries(client, url_of(blog))
+    blog.grow()
+    large = cold_queries(client, url_of(blog))
+    assert (small, large) == (expected, expected)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_second_anonymous_request_makes_no_query(client, blog, page):
+    url = PAGES[page][0](blog)
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url)
+    assert again.status_code == 200
+    assert len(queries) == 0, [q["sql"] for q in queries.captured_queries]

@@ -1,4 +1,3 @@
-import calendar
 import logging
 from functools import partial, wraps
 
@@ -235,7 +234,6 @@ def archive_month(request, year, month):
     context = {
         "year": year,
         "month": month,
-        "month_name": calendar.month_abbr[month],
         "earlier_month": earlier,
         "later_month": later,
     }

@@ -27,11 +27,6 @@ def date_badge(moment):
     return {"day": local.day, "month": MONTH_ABBR[local.month], "moment": moment}
 
 
-@register.filter
-def month_abbr(number):
-    return MONTH_ABBR[int(number)]
-
-
 @register.simple_tag(takes_context=True)
 def page_url(context, number):
     """The URL of page ``number`` of the current list, keeping other query parameters."""

@@ -98,20 +98,22 @@ class PostQuerySet(models.QuerySet):
         """What a list card shows, in a constant number of queries however many posts."""
         return (
             self.select_related("category", "series")
-            .prefetch_related(
-                models.Prefetch(
-                    "authorship_set",
-                    queryset=Authorship.objects.select_related("author").order_by("order", "id"),
-                )
-            )
+            .prefetch_related(_authors_in_order())
             .with_comment_counts()
         )
 
     def for_post_page(self):
-        """The post page's post: cards data, tags, and ``comments_have_math`` (whether an
-        approved comment needs MathJax), all without loading the comments."""
+        """The post page's post in one query: category, series, comment count and
+        ``comments_have_math`` (whether an approved comment needs MathJax). Its authors and tags
+        are loaded when first used (``ordered_authors()``, ``tag_list``): most requests take the
+        parts of the page that show them from the cache."""
         math = Comment.objects.approved().filter(post=OuterRef("pk"), has_math=True)
-        return self.for_cards().prefetch_related("tags").annotate(comments_have_math=Exists(math))
+        return (
+            self.select_related("category", "series")
+            .with_comment_counts()
+            .annotate(comments_have_math=Exists(math))
+            .defer("body", "search_text")
+        )
 
     def for_list(self):
         """Cards on list pages: no need for the Markdown source or the full body."""
@@ -132,16 +134,36 @@ class PostQuerySet(models.QuerySet):
     def newest_first(self):
         return self.order_by("-published_at", "-id")
 
-    def related_to(self, post):
-        """Other posts ranked for "you may also like": parts of the same series (in order),
+    def related_to(self, post, limit=10):
+        """The ``limit`` posts to suggest under ``post``: parts of the same series (in order),
         then posts sharing more of its tags, then its category, then the newest. One query.
 
-        Uses the post's tags as already loaded (prefetched on the post page).
+        Only candidates are ranked, not every post: the series, the posts sharing a tag (read
+        from the tag index) and the ``limit`` newest posts of its category and of the blog. No
+        other post can rank in the first ``limit`` (everything newer in its category, or newer at
+        all, ranks above it), so the cost follows the tag's posts, not the blog's size.
         """
-        tag_ids = [tag.pk for tag in post.tags.all()]
+        tag_ids = [tag.pk for tag in post.tag_list]
+        tagged = Post.tags.through.objects.filter(tag_id__in=tag_ids)
         same_series = Q(series_id=post.series_id) if post.series_id else Q(pk__in=[])
+        same_category = Q(category_id=post.category_id) if post.category_id else Q(pk__in=[])
+        newest = self.newest_first().values("pk")
+        candidates = (
+            same_series
+            | Q(pk__in=tagged.values("post_id"))
+            | Q(pk__in=newest[: limit + 1])
+            | Q(pk__in=newest.filter(same_category)[: limit + 1])
+        )
+        shared_tags = (
+            tagged.filter(post_id=OuterRef("pk"))
+            .order_by()
+            .values("post_id")
+            .annotate(count=models.Count("*"))
+            .values("count")
+        )
         return (
-            self.exclude(pk=post.pk)
+            self.filter(candidates)
+            .exclude(pk=post.pk)
             .annotate(
                 in_series=models.Case(
                     models.When(same_series, then=1), default=0, output_field=models.IntegerField()
@@ -149,11 +171,9 @@ class PostQuerySet(models.QuerySet):
                 series_position=models.Case(
                     models.When(same_series, then="series_part"), default=0
                 ),
-                shared_tags=models.Count("tags", filter=Q(tags__in=tag_ids), distinct=True),
+                shared_tags=Coalesce(models.Subquery(shared_tags), 0),
                 in_category=models.Case(
-                    models.When(category_id=post.category_id, then=1)
-                    if post.category_id
-                    else models.When(pk__in=[], then=1),
+                    models.When(same_category, then=1),
                     default=0,
                     output_field=models.IntegerField(),
                 ),
@@ -166,7 +186,7 @@ class PostQuerySet(models.QuerySet):
                 "-published_at",
                 "-id",
             )
-            .only("id", "title", "published_at")
+            .only("id", "title", "published_at")[:limit]
         )
 
     def with_recent_reads(self, since):
@@ -321,8 +341,16 @@ class Post(models.Model):
         return self.series.part_label(self.series_part) if self.series_id else ""
 
     def ordered_authors(self) -> list:
-        """Authors in byline order (from the prefetch made by ``for_cards()`` when there is one)."""
+        """Authors in byline order: from the prefetch made by ``for_cards()`` when there is one,
+        else loaded once (one query) and kept on the instance."""
+        models.prefetch_related_objects([self], _authors_in_order())
         return [authorship.author for authorship in self.authorship_set.all()]
+
+    @property
+    def tag_list(self) -> list:
+        """The post's tags by name: prefetched ones, else loaded once and kept on the instance."""
+        models.prefetch_related_objects([self], "tags")
+        return list(self.tags.all())
 
     def series_neighbours(self):
         """(parts in order, previous part, next part) among the series' public posts."""
@@ -357,6 +385,13 @@ class Post(models.Model):
             .first()
         )
         return older, newer
+
+
+def _authors_in_order():
+    return models.Prefetch(
+        "authorship_set",
+        queryset=Authorship.objects.select_related("author").order_by("order", "id"),
+    )
 
 
 class Authorship(models.Model):

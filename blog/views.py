@@ -76,34 +76,48 @@ def post_detail(request, pk):
 def _post_page(request, post, comment_form=None, status=200):
     """The post page; ``comment_form`` is a bound form to show again with its errors.
 
-    The comment thread is loaded only if the template renders it: the rendered thread is a
-    cached fragment (templates/includes/comments_thread.html), and a long one costs far more to
-    load and render than the rest of the page.
+    Most of the page is cached fragments shared by every reader, also by those the page cache
+    steps aside for (templates/blog/post_detail.html): the article with its neighbours, series
+    and related posts, the comment thread, and an anonymous reader's empty comment form. What
+    only they show is computed lazily, when a fragment is rendered, not on every request.
     """
-    older, newer = post.adjacent()
-    comments = SimpleLazyObject(
-        partial(post.comments.approved().thread, settings.BLOG_COMMENT_MAX_DEPTH)
-    )
+    raw = request.GET.get("replyto", "")  # ?replyto=N: a reply link followed without JavaScript
+    reply_to = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+    shared_form = comment_form is None and not request.user.is_authenticated and not reply_to
     if comment_form is None and post.comments_open:
-        reply_to = request.GET.get("replyto", "")
-        initial = {"reply_to": int(reply_to)} if reply_to.isascii() and reply_to.isdigit() else {}
-        comment_form = CommentForm(post=post, user=request.user, initial=initial)
+        initial = {"reply_to": reply_to} if reply_to else {}
+        comment_form = _lazy(CommentForm, post=post, user=request.user, initial=initial)
+    adjacent = _lazy(post.adjacent)
     context = {
         "post": post,
-        "older": older,
-        "newer": newer,
-        "citation": citations.for_post(post),
-        "related_posts": Post.objects.published().related_to(post)[: settings.BLOG_RELATED_POSTS],
-        "comments": comments,
+        "older": _lazy(lambda: adjacent[0]),
+        "newer": _lazy(lambda: adjacent[1]),
+        "citation": _lazy(citations.for_post, post),
+        "related_posts": _lazy(
+            lambda: list(Post.objects.published().related_to(post, settings.BLOG_RELATED_POSTS))
+        ),
+        "comments": _lazy(post.comments.approved().thread, settings.BLOG_COMMENT_MAX_DEPTH),
         "comment_form": comment_form,
+        # An anonymous reader's empty form is the same for everyone (no CSRF token: the page
+        # stays cacheable), so it is a cached fragment too.
+        "comment_form_shared": shared_form and post.comments_open,
         # MathJax only if the post or a shown comment has math; the comment preview loads it on
         # demand (static/js/comments.js).
         "needs_math": post.has_math or post.comments_have_math,
     }
     if post.series_id:
-        parts, previous_part, next_part = post.series_neighbours()
-        context |= {"series_parts": parts, "previous_part": previous_part, "next_part": next_part}
+        series = _lazy(post.series_neighbours)
+        context |= {
+            "series_parts": _lazy(lambda: series[0]),
+            "previous_part": _lazy(lambda: series[1]),
+            "next_part": _lazy(lambda: series[2]),
+        }
     return render(request, "blog/post_detail.html", context, status=status)
+
+
+def _lazy(function, *args, **kwargs):
+    """``function(*args, **kwargs)``, computed when a template first uses it (if ever)."""
+    return SimpleLazyObject(partial(function, *args, **kwargs))
 
 
 # No CSRF token: the post page is cached by proxies and must not carry a per-visitor token or

@@ -35,7 +35,7 @@ def citation_json_ld(citation, post):
     script: a CSP with ``script-src 'self'`` does not block it)."""
     data = citations.json_ld(
         citation,
-        keywords=[tag.name for tag in post.tags.all()],
+        keywords=[tag.name for tag in post.tag_list],
         section=post.category.name if post.category else "",
     )
     text = json.dumps(data, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)

@@ -12,16 +12,25 @@ A change made inside a transaction bumps the generation twice: at once, and agai
 transaction commits, because a page rendered between the two from the rows not yet committed
 would otherwise be cached under the new generation with the old content.
 
+With Redis, every change of the generation is also published, and each process keeps the value
+pushed to it (blog/generation_push.py): reading the generation then costs no round trip.
+
 A failing cache (Redis down) degrades to computing everything, never to an error page.
 """
 
 import logging
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
+
+from .generation_push import GenerationSubscription
 
 GENERATION_KEY = "blog:generation:2"  # (generation ns, next scheduled publication ns or 0)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -29,12 +38,14 @@ logger = logging.getLogger(__name__)
 
 
 def generation() -> int:
-    state = _safely(cache.get, GENERATION_KEY)
+    subscription = _subscription()
+    state = subscription.state() if subscription else None
     if state is None:
-        _safely(cache.add, GENERATION_KEY, _new_state(), timeout=None)
-        state = _safely(cache.get, GENERATION_KEY)
+        state = _read_state()
         if state is None:  # no working cache: nothing is cached, any fresh value will do
             return time.time_ns()
+        if subscription:
+            subscription.start()  # Redis answered: from now on it pushes the changes
     value, due = state
     if due and time.time_ns() >= due:
         return _bump()  # a scheduled post has just gone public
@@ -62,10 +73,61 @@ def cached(name: str, compute, timeout: int = 3600):
     return value
 
 
+def _read_state():
+    state = _safely(cache.get, GENERATION_KEY)
+    if state is None:
+        new = _new_state()
+        if _safely(cache.add, GENERATION_KEY, new, timeout=None):
+            _publish(new)
+        state = _safely(cache.get, GENERATION_KEY)
+    return state
+
+
 def _bump() -> int:
     state = _new_state()
-    _safely(cache.set, GENERATION_KEY, state, timeout=None)
+    try:
+        cache.set(GENERATION_KEY, state, timeout=None)
+    except Exception:  # as in _safely: pages go on, uncached while the cache is broken
+        _warn("set")
+        return state[0]
+    _publish(state)
     return state[0]
+
+
+_subscriptions: dict[str, GenerationSubscription] = {}
+_subscriptions_lock = threading.Lock()
+
+
+def _subscription() -> GenerationSubscription | None:
+    """This process's subscription to the generation channel, when the cache is Redis."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    channel = backend.make_key(GENERATION_KEY)
+    subscription = _subscriptions.get(channel)
+    if subscription is None:
+        with _subscriptions_lock:
+            subscription = _subscriptions.get(channel)
+            if subscription is None:
+                client = backend._cache.get_client(write=True)
+                subscription = GenerationSubscription(client, channel, _read_state)
+                _subscriptions[channel] = subscription
+    return subscription
+
+
+def _publish(state) -> None:
+    subscription = _subscription()
+    if subscription is not None:
+        _safely(subscription.publish, state)
+
+
+@receiver(setting_changed)
+def _cache_changed(*, setting, **kwargs):
+    if setting == "CACHES":
+        with _subscriptions_lock:
+            for subscription in _subscriptions.values():
+                subscription.close()
+            _subscriptions.clear()
 
 
 def _new_state() -> tuple[int, int]:

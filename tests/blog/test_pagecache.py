@@ -320,9 +320,12 @@ def test_with_redis_a_hit_checks_the_shared_generation_so_other_instances_edits_
     assert len(local._cache) == 1  # the body is kept in this process
     Post.objects.filter(pk=post.pk).update(title="另一个实例改的标题")
     assert "原标题" in client.get(url).content.decode()  # same generation: served from the cache
-    # Another instance saves a post: it writes a new generation to Redis, nothing else here.
+    # Another instance saves a post: it writes a new generation to Redis and publishes it;
+    # nothing else happens in this process before the next request.
     raw = redis.Redis.from_url(REDIS_URL)
-    raw.set(redis_cache.make_key(GENERATION_KEY), pickle.dumps((time.time_ns(), 0)))
+    state = (time.time_ns(), 0)
+    raw.set(redis_cache.make_key(GENERATION_KEY), pickle.dumps(state))
+    raw.publish(redis_cache.make_key(GENERATION_KEY), f"{state[0]} 0")
     assert "另一个实例改的标题" in client.get(url).content.decode()
 
 

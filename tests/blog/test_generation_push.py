@@ -1,0 +1,99 @@
+"""The content generation pushed by Redis (blog/generation_push.py): cache hits need no Redis
+round trip, and a change, a crash or a hang of Redis is still seen on the next request."""
+
+import time
+
+import pytest
+import redis
+from django.core.cache import caches
+
+from blog import cache as blog_cache
+from blog import generation_push
+from blog.models import Post
+from tests.factories import PostFactory
+from tests.redis_servers import cache_settings, private_redis  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def own_redis(settings, private_redis):  # noqa: F811
+    """The production cache layout on a Redis of this test's own (its command count is ours)."""
+    settings.CACHES = cache_settings(private_redis.url, timeout=0.5, cooldown=0.1) | {
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "push"}
+    }
+    yield private_redis
+    caches["pages"].clear()
+
+
+def commands(server) -> int:
+    stats = server._cli("info", "stats")
+    return int(stats.split("total_commands_processed:")[1].split()[0])
+
+
+def title_shown(client, post, title) -> bool:
+    return title in client.get(post.get_absolute_url()).content.decode()
+
+
+def test_cache_hits_send_no_command_to_redis(client, own_redis):
+    post = PostFactory()
+    client.get(post.get_absolute_url())  # renders, stores, subscribes
+    client.get(post.get_absolute_url())
+    before = commands(own_redis)
+    for _ in range(50):
+        assert client.get(post.get_absolute_url()).status_code == 200
+    # At most a liveness PING per second (and this INFO query's own count).
+    assert commands(own_redis) - before <= 3
+
+
+def test_a_change_published_by_another_instance_shows_on_the_next_request(client, own_redis):
+    post = PostFactory(title="旧标题")
+    for _ in range(2):
+        assert title_shown(client, post, "旧标题")
+    Post.objects.filter(pk=post.pk).update(title="别的实例改的标题")
+    assert title_shown(client, post, "旧标题")  # nothing said the content changed
+    # Another process (here: a plain client) bumps the generation as blog.cache does.
+    other = redis.Redis.from_url(own_redis.url)
+    channel = caches["default"].make_key(blog_cache.GENERATION_KEY)
+    assert other.publish(channel, f"{time.time_ns()} 0") == 1  # this process is subscribed
+    assert title_shown(client, post, "别的实例改的标题")
+
+
+def test_an_edit_in_this_process_shows_at_once(client, own_redis):
+    post = PostFactory(title="旧标题")
+    client.get(post.get_absolute_url())
+    post.title = "新标题"
+    post.save()
+    assert title_shown(client, post, "新标题")
+
+
+def test_after_a_redis_crash_pages_are_fresh_not_served_from_the_old_generation(client, own_redis):
+    post = PostFactory(title="旧标题")
+    for _ in range(2):
+        assert title_shown(client, post, "旧标题")
+    own_redis.stop()
+    Post.objects.filter(pk=post.pk).update(title="宕机时改的标题")  # Redis cannot be told
+    assert title_shown(client, post, "宕机时改的标题")
+    own_redis.start()
+    time.sleep(generation_push.RETRY)
+    assert title_shown(client, post, "宕机时改的标题")  # resubscribed, a new generation
+    Post.objects.filter(pk=post.pk).update(title="恢复后改的标题")
+    Post.objects.get(pk=post.pk).save()
+    assert title_shown(client, post, "恢复后改的标题")
+
+
+def test_a_hung_redis_is_distrusted_once_a_ping_goes_unanswered(client, own_redis, monkeypatch):
+    monkeypatch.setattr(generation_push, "PING_EVERY", 0.05)
+    monkeypatch.setattr(generation_push, "PATIENCE", 0.3)
+    post = PostFactory(title="旧标题")
+    for _ in range(2):
+        assert title_shown(client, post, "旧标题")
+    own_redis.freeze()
+    try:
+        Post.objects.filter(pk=post.pk).update(title="冻结时改的标题")
+        time.sleep(0.1)
+        client.get(post.get_absolute_url())  # sends a PING that will not be answered
+        time.sleep(0.4)
+        assert title_shown(client, post, "冻结时改的标题")
+    finally:
+        own_redis.thaw()

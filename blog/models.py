@@ -117,7 +117,7 @@ class PostQuerySet(models.QuerySet):
 
     def for_list(self):
         """Cards on list pages: no need for the Markdown source or the full body."""
-        return self.for_cards().defer("body", "body_html")
+        return self.for_cards().defer("body", "body_html", "search_text")
 
     def with_comment_counts(self):
         """Annotate ``comment_count``: approved comments, counted in the same query."""

@@ -1,3 +1,4 @@
+import hashlib
 import logging
 from functools import partial, wraps
 
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import citations, readers
 from . import search as site_search
 from .archives import MonthRange, month_neighbours
+from .cache import cached
 from .comments import html as comment_html
 from .comments import notify, spam, workflow
 from .comments.forms import CommentForm
@@ -30,13 +32,27 @@ from .sharing import absolute_url, qr_svg
 logger = logging.getLogger(__name__)
 
 
-def _paginate(queryset, number):
-    """One page of a list; a page past the end or below 1 is a 404, not an error."""
+def _paginate(queryset, number, count_key=None):
+    """One page of a list; a page past the end or below 1 is a 404, not an error.
+
+    With ``count_key`` the total (a COUNT over every matching post, the one cost of a list page
+    that grows with the blog) is cached until the content changes."""
     paginator = Paginator(queryset, settings.BLOG_POSTS_PER_PAGE, allow_empty_first_page=True)
+    if count_key:
+        paginator.count = cached(count_key, queryset.count)
     try:
         return paginator.page(number)
     except EmptyPage as exc:
         raise Http404(_("No such page.")) from exc
+
+
+def _list_count_key(request) -> str:
+    """What a list's total depends on: the view, its arguments and its query but the page."""
+    match = request.resolver_match
+    arguments = sorted((k, v) for k, v in match.kwargs.items() if k != "page")
+    query = sorted((k, v) for k, v in request.GET.lists() if k != "page")
+    what = repr((match.view_name, arguments, query)).encode()
+    return f"count:{hashlib.blake2b(what, digest_size=12).hexdigest()}"
 
 
 def _page_number(request) -> int:
@@ -48,7 +64,7 @@ def _page_number(request) -> int:
 
 
 def _post_list(request, queryset, number, template, context):
-    page = _paginate(queryset.for_list().newest_first(), number)
+    page = _paginate(queryset.for_list().newest_first(), number, _list_count_key(request))
     context |= {
         "page_obj": page,
         "posts": page.object_list,

@@ -105,3 +105,17 @@ def test_a_draft_shown_to_staff_is_never_a_cached_public_fragment(reader, staff_
     post.save()
     public, _ = page(reader, post)
     assert "草稿文章" in public and "只有管理员能看到此页" not in public
+
+
+def test_a_list_counts_its_posts_once_per_content_change(reader, settings):
+    settings.BLOG_POSTS_PER_PAGE = 2
+    for _ in range(3):
+        PostFactory()
+    reader.get("/")
+    with CaptureQueriesContext(connection) as first:
+        reader.get("/")
+    assert not any("COUNT(*)" in q["sql"] for q in first.captured_queries)
+    assert reader.get("/page/3/").status_code == 404
+    PostFactory()
+    PostFactory()  # five posts: a third page now
+    assert reader.get("/page/3/").status_code == 200

@@ -67,6 +67,12 @@ def fragment_version(current: int | None = None) -> str:
     return f"{generation() if current is None else current}.{templates_version()}"
 
 
+def local_cache():
+    """This process's own cache of what it served (the ``pages`` alias, with Redis), or None.
+    Its keys hold the generation, so an entry is never used after the content changed."""
+    return caches[LOCAL_ALIAS] if LOCAL_ALIAS in settings.CACHES else None
+
+
 def public_page(view):
     """Mark ``view``'s pages as public: cached for anonymous readers by PageCacheMiddleware,
     ``Cache-Control: private`` for everyone else."""
@@ -113,7 +119,7 @@ class PageCacheMiddleware:
             return self.get_response(request)
         current = generation()
         key = _key(request, current)
-        local = caches[LOCAL_ALIAS] if LOCAL_ALIAS in settings.CACHES else None
+        local = local_cache()
         entry = local.get(key) if local else None
         if entry is None:
             entry = _safely(cache.get, key)

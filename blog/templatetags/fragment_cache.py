@@ -4,7 +4,9 @@ for parts of pages that also render outside the page cache (staff, readers with 
 The key varies on the given variables and on ``blog.pagecache.fragment_version()`` (content
 generation and templates), so a fragment goes stale exactly when the pages around it do; it lives
 for BLOG_PAGE_CACHE_SECONDS at most. Unlike ``{% cache %}``, a cache that fails (Redis down)
-renders the fragment instead of failing the page.
+renders the fragment instead of failing the page. With Redis, each process also keeps the
+fragments it used in its local cache (as page bodies, blog/pagecache.py): the generation in the
+key makes a local copy stale exactly when the shared one is.
 """
 
 from django import template
@@ -13,7 +15,7 @@ from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 
 from ..cache import _safely
-from ..pagecache import fragment_version
+from ..pagecache import fragment_version, local_cache
 
 register = template.Library()
 
@@ -31,10 +33,15 @@ class CachedFragmentNode(template.Node):
                 request.fragment_version = version
         vary_on = [version, *(variable.resolve(context) for variable in self.vary_on)]
         key = make_template_fragment_key(self.name, vary_on)
-        value = _safely(cache.get, key)
+        local = local_cache()
+        value = local.get(key) if local else None
         if value is None:
-            value = self.nodelist.render(context)
-            _safely(cache.set, key, value, settings.BLOG_PAGE_CACHE_SECONDS)
+            value = _safely(cache.get, key)
+            if value is None:
+                value = self.nodelist.render(context)
+                _safely(cache.set, key, value, settings.BLOG_PAGE_CACHE_SECONDS)
+            if local:
+                local.set(key, value, settings.BLOG_PAGE_CACHE_SECONDS)
         return value
 
 

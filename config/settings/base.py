@@ -126,13 +126,13 @@ if REDIS_URL:
                 "socket_timeout": REDIS_TIMEOUT,
             },
         },
-        # Page bodies this process served (blog.pagecache): a hit reads only the generation from
-        # Redis. MAX_ENTRIES pages per process (most pages are 20-60 KB; a post with hundreds of
-        # comments a few hundred KB).
+        # Page bodies and fragments this process served (blog.pagecache), kept unpickled; the
+        # generation in their keys is pushed by Redis (blog.generation_push). MAX_ENTRIES per
+        # process (most pages are 20-60 KB; a post with hundreds of comments a few hundred KB).
         "pages": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "BACKEND": "config.cache.LocalObjectCache",
             "LOCATION": "pages",
-            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("BLOG_PAGE_LOCAL_ENTRIES", "300"))},
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("BLOG_PAGE_LOCAL_ENTRIES", "500"))},
         },
     }
 else:

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def own_redis(settings, private_redis):  # noqa: F811
     """The production cache layout on a Redis of this test's own (its command count is ours)."""
     settings.CACHES = cache_settings(private_redis.url, timeout=0.5, cooldown=0.1) | {
-        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "push"}
+        "pages": {"BACKEND": "config.cache.LocalObjectCache", "LOCATION": "push"}
     }
     yield private_redis
     caches["pages"].clear()

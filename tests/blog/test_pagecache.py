@@ -299,7 +299,7 @@ def redis_cache():
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": prefix,
         },
-        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": prefix},
+        "pages": {"BACKEND": "config.cache.LocalObjectCache", "LOCATION": prefix},
     }
     with override_settings(CACHES=caches_setting):
         yield caches["default"]

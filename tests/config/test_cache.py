@@ -97,3 +97,21 @@ def test_the_site_uses_the_guarded_backend_with_short_timeouts_when_redis_is_con
     default = json.loads(done.stdout)
     assert default["BACKEND"] == "config.cache.RedisCache"
     assert default["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+
+
+def test_the_local_object_cache_keeps_values_themselves_and_works_as_a_django_cache():
+    from config.cache import LocalObjectCache
+
+    local = LocalObjectCache("test-local-objects", {"OPTIONS": {"MAX_ENTRIES": 3}})
+    local.clear()
+    body = {"body": b"x" * 100_000}
+    local.set("page", body, 30)
+    assert local.get("page") is body  # no pickled copy to decode on every hit
+    assert local.add("page", {}, 30) is False and local.add("count", 1, 30) is True
+    assert local.incr("count", 2) == 3 and local.get("count") == 3
+    local.set("gone", "soon", -1)
+    assert local.get("gone", "default") == "default"
+    for n in range(5):
+        local.set(f"more{n}", n, 30)
+    assert len(local._cache) <= 3  # culled like LocMemCache
+    assert local.get("more4") == 4

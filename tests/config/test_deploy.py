@@ -1,0 +1,38 @@
+"""docker-compose.yml shows the production shape the README describes: several web instances
+behind one load balancer, sharing one PostgreSQL and one Redis. (No docker engine runs on the
+development machines: this checks the file, not a running stack.)"""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_several_web_instances_share_one_database_and_one_redis():
+    services = compose()["services"]
+    web = services["web"]
+    assert re.fullmatch(r"\$\{WEB_REPLICAS:-(\d+)\}", str(web["deploy"]["replicas"]))
+    assert int(re.search(r"\d+", str(web["deploy"]["replicas"])).group()) >= 2
+    assert "ports" not in web  # replicas cannot share a host port: the proxy publishes one
+    env = web["environment"]
+    assert (
+        env["DATABASE_URL"].endswith("@db:5432/blog") and env["REDIS_URL"] == "redis://redis:6379/0"
+    )
+    assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.prod"
+    assert {"db", "redis"} <= set(web["depends_on"])
+
+
+def test_the_proxy_spreads_requests_over_the_web_service():
+    proxy = compose()["services"]["proxy"]
+    assert proxy["ports"] == ["8000:80"]
+    mount = next(v for v in proxy["volumes"] if v.endswith("/etc/nginx/conf.d/default.conf:ro"))
+    conf = (ROOT / mount.split(":")[0]).read_text()
+    assert re.search(r"upstream web \{\s*server web:8000;", conf)
+    assert "proxy_pass http://web;" in conf
+    assert "X-Forwarded-Proto" in conf and "X-Forwarded-For" in conf

@@ -112,7 +112,7 @@ def _post_page(request, post, comment_form=None, status=200):
         "related_posts": _lazy(
             lambda: list(Post.objects.published().related_to(post, settings.BLOG_RELATED_POSTS))
         ),
-        "comments": _lazy(post.comments.approved().thread, settings.BLOG_COMMENT_MAX_DEPTH),
+        "comments": _lazy(lambda: post.comments.approved().thread(settings.BLOG_COMMENT_MAX_DEPTH)),
         "comment_form": comment_form,
         # An anonymous reader's empty form is the same for everyone (no CSRF token: the page
         # stays cacheable), so it is a cached fragment too.

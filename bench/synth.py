@@ -3,7 +3,7 @@
 import random
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -125,10 +125,6 @@ def build(
             .first()
         )
     made["series_slug"] = bench_series.slug
-    if connection.vendor == "postgresql":
-        # What autovacuum does soon after a bulk load: planner statistics for the new rows.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
     content_changed()  # bulk_create sends no signals: cached pages and fragments go stale here
     return made
 

@@ -223,9 +223,10 @@ class Bench:
         url = server.url + self.path(template)
         _warm(url, UNCACHED)
         # One second unmeasured first: every worker process has loaded its templates, opened its
-        # connections and filled its local caches before the measured run starts.
+        # connections and filled its local caches before the measured runs start.
         wrk("warm-up", url, self.args.flat_connections, 1, headers=BROWSER_HEADERS | UNCACHED)
-        return self.measure(name, url, self.args.flat_connections, UNCACHED)
+        self.origin = server.url
+        return self.measure_repeated(name, url, self.args.flat_connections, uncached=True)
 
     # -- the run ----------------------------------------------------------------------------
 

@@ -42,9 +42,14 @@ def markdown(results: list[Result], floor: dict[int, Result], title: str, notes:
     return "\n".join(lines) + "\n"
 
 
+def relative(result: Result) -> float:
+    """Requests/s over the floor's measured just before (the machine's drift taken out)."""
+    return result.requests_per_second / result.extra["floor_rps"]
+
+
 def cost_growth(a: Result, b: Result) -> float:
-    """How much more time a request takes in case b than in case a (req/s a / req/s b)."""
-    return a.requests_per_second / b.requests_per_second
+    """How much more time a request takes in case b than in case a (× floor a / × floor b)."""
+    return relative(a) / relative(b)
 
 
 def flat_section(flat: list[tuple]) -> str:
@@ -54,16 +59,17 @@ def flat_section(flat: list[tuple]) -> str:
         "",
         "## Page cost flat (uncached pages)",
         "",
-        "The same page rendered without the page cache, as the blog grows: cost growth = "
-        "req/s before / req/s after (1.00 = flat).",
+        "The same page rendered without the page cache, as the blog grows (each the median of "
+        "the (floor, page) pairs): cost growth = × floor before / × floor after (1.00 = flat).",
         "",
-        "| page | before | req/s | after | req/s | cost growth |",
-        "|---|---|---:|---|---:|---:|",
+        "| page | before | req/s | × floor | after | req/s | × floor | cost growth |",
+        "|---|---|---:|---:|---|---:|---:|---:|",
     ]
     for page, label_a, a, label_b, b in flat:
         lines.append(
-            f"| {page} | {label_a} | {a.requests_per_second:,.0f} | {label_b} | "
-            f"{b.requests_per_second:,.0f} | {cost_growth(a, b):.2f} |"
+            f"| {page} | {label_a} | {a.requests_per_second:,.0f} | {relative(a):.3f} | "
+            f"{label_b} | {b.requests_per_second:,.0f} | {relative(b):.3f} | "
+            f"{cost_growth(a, b):.2f} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -94,7 +94,7 @@ class GenerationSubscription:
         self._pubsub, self._pid, self._state = None, os.getpid(), None
         pubsub = self.client.pubsub()
         pubsub.subscribe(self.channel)
-        confirmation = pubsub.get_message(timeout=5)
+        confirmation = pubsub.get_message(timeout=1.0)  # Redis has just answered a read
         if not confirmation or confirmation["type"] != "subscribe":
             pubsub.close()
             raise TimeoutError("no confirmation of the subscription")

@@ -1,3 +1,4 @@
+import copy
 import hashlib
 import logging
 from functools import partial, wraps
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import citations, readers
 from . import search as site_search
 from .archives import MonthRange, month_neighbours
-from .cache import cached
+from .cache import cached, cached_here
 from .comments import html as comment_html
 from .comments import notify, spam, workflow
 from .comments.forms import CommentForm
@@ -85,8 +86,25 @@ def _visible_posts(request):
 
 @public_page
 def post_detail(request, pk):
-    post = get_object_or_404(_visible_posts(request).for_post_page(), pk=pk)
-    return _post_page(request, post)
+    return _post_page(request, _page_post(request, pk))
+
+
+def _page_post(request, pk) -> Post:
+    """The post page's post (``for_post_page()``), or 404.
+
+    The row is read once per content generation (and per process, with Redis): every change
+    that shows on the page (the post, its comments, series, tags, a scheduled publication)
+    starts a new generation. Each request gets its own copy, since lazily loaded parts (authors,
+    tags) are kept on the instance.
+    """
+    staff = request.user.is_staff
+    post = cached_here(
+        f"post-page:{pk}:{int(staff)}",
+        lambda: _visible_posts(request).for_post_page().filter(pk=pk).first(),
+    )
+    if post is None:
+        raise Http404(_("No such post."))
+    return copy.copy(post)
 
 
 def _post_page(request, post, comment_form=None, status=200):

@@ -181,7 +181,7 @@ MATHJAX_ROOT = Path(mathjax.__file__).resolve().parent / "static" / "mathjax" / 
 STATICFILES_DIRS = [BASE_DIR / "static", ("mathjax", MATHJAX_ROOT)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.storage.StaticFilesStorage"},
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))

@@ -193,6 +193,10 @@ class CommentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # comments come from the site; staff answer with the reply box
 
+    def view_on_site(self, comment):
+        # Only a published comment is on the site (its permalink is a 404 otherwise).
+        return comment.get_absolute_url() if comment.status == Comment.Status.APPROVED else None
+
     @admin.display(description=_("as published"))
     def rendered(self, comment):
         # body_html was sanitised with nh3 when the comment was saved.

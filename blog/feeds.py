@@ -204,6 +204,12 @@ class CommentsFeed(Feed):
     def item_link(self, comment):
         return settings.SITE_URL + comment.get_absolute_url()
 
+    def item_guid(self, comment):
+        # What the link was before comments had pages: feed readers keep recognising old items.
+        return f"{settings.SITE_URL}{comment.post.get_absolute_url()}#{comment.anchor}"
+
+    item_guid_is_permalink = False
+
     def item_author_name(self, comment):
         return comment.author_name
 

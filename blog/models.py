@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
 from . import markup
+from .comments import threads
 
 CHINESE_NUMERALS = "零一二三四五六七八九"
 
@@ -430,32 +431,25 @@ class CommentQuerySet(models.QuerySet):
             .order_by("-created_at", "-id")[:limit]
         )
 
-    def thread(self, max_depth: int) -> list["Comment"]:
-        """The top-level comments in number order, each with ``.children`` filled (one query).
+    def roots(self):
+        """The comments of this queryset (one post's shown comments) shown at the top level of
+        its thread: those whose parent is not among them (none, held, spam or deleted)."""
+        return self.exclude(Exists(self.filter(pk=OuterRef("parent_id"))))
 
-        Replies nest ``max_depth`` levels deep; a reply to a comment at the last level is shown
-        beside it, at that level, and names the comment it answers (``.reply_to``). A reply whose
-        parent is not visible (held, spam or deleted) is shown at the top level.
-        """
-        comments = list(self.order_by("number"))
-        by_id = {comment.pk: comment for comment in comments}
-        roots = []
-        for comment in comments:
-            comment.children = []
-            comment.reply_to = None
-            parent = by_id.get(comment.parent_id)
-            if parent is None:
-                comment.depth, comment.container = 0, None
-                roots.append(comment)
-            elif parent.depth < max_depth:
-                comment.depth, comment.container = parent.depth + 1, parent
-                parent.children.append(comment)
-            else:
-                comment.depth, comment.container = parent.depth, parent.container
-                comment.reply_to = parent
-                siblings = parent.container.children if parent.container else roots
-                siblings.append(comment)
-        return roots
+    def thread(self, max_depth: int) -> list["Comment"]:
+        """The whole thread: top-level comments in number order, each with ``.children`` filled
+        (one query; see ``blog.comments.threads.tree`` for how replies nest)."""
+        return threads.tree(self, max_depth)
+
+    def thread_pages(self, per_page: int, max_depth: int) -> threads.ThreadPaginator:
+        """The thread in pages of ``per_page`` top-level comments, each with all its replies:
+        ``.page(n).threads`` is page n's part of ``thread()``, fetched in two queries
+        (``.page(n)`` raises ``InvalidPage`` past the end)."""
+        return threads.ThreadPaginator(self, per_page, max_depth)
+
+    def page_of(self, comment: "Comment", per_page: int) -> int:
+        """The number of the thread page that shows ``comment`` (one of these comments)."""
+        return threads.page_of(self, comment, per_page)
 
 
 class Comment(models.Model):
@@ -551,7 +545,9 @@ class Comment(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return f"{reverse('blog:post_detail', args=[self.post_id])}#{self.anchor}"
+        """A permalink that redirects to the comment page showing it: building it costs no
+        query, so lists (sidebar, feed) link comments for free."""
+        return reverse("blog:comment_permalink", args=[self.post_id, self.number])
 
     def render(self):
         """Store the sanitised HTML and a plain-text excerpt of the body."""
@@ -565,6 +561,22 @@ class Comment(models.Model):
     @property
     def anchor(self) -> str:
         return f"comment-{self.number}"
+
+    def page_number(self) -> int:
+        """The number of the comment page showing this approved comment (two queries)."""
+        shown = Comment.objects.approved().filter(post_id=self.post_id)
+        return shown.page_of(self, settings.BLOG_COMMENTS_PER_PAGE)
+
+    def get_page_url(self) -> str:
+        """Where ``get_absolute_url()`` leads: the comment's page, at its anchor."""
+        return f"{comment_page_url(self.post_id, self.page_number())}#{self.anchor}"
+
+
+def comment_page_url(post_id: int, page: int) -> str:
+    """Page ``page`` of a post's comments: page 1 is the post's own URL."""
+    if page == 1:
+        return reverse("blog:post_detail", args=[post_id])
+    return reverse("blog:post_comment_page", args=[post_id, page])
 
 
 class ReadDayQuerySet(models.QuerySet):

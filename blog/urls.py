@@ -12,6 +12,16 @@ urlpatterns = [
     path("page/<int:page>/", views.post_list, name="post_list_page"),
     path("archives/", views.archive_index, name="archive_index"),
     path("archives/<int:pk>/", views.post_detail, name="post_detail"),
+    path(
+        "archives/<int:pk>/comment-page-<int:page>/",
+        views.post_comment_page,
+        name="post_comment_page",
+    ),
+    path(
+        "archives/<int:pk>/comment/<int:number>/",
+        views.comment_permalink,
+        name="comment_permalink",
+    ),
     path("archives/<int:pk>/cite.bib", views.post_cite, {"ext": "bib"}, name="post_cite_bib"),
     path("archives/<int:pk>/cite.ris", views.post_cite, {"ext": "ris"}, name="post_cite_ris"),
     path("archives/<int:pk>/cite.json", views.post_cite, {"ext": "json"}, name="post_cite_json"),

@@ -5,9 +5,15 @@ from functools import partial, wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import EmptyPage, Paginator
+from django.core.paginator import EmptyPage, InvalidPage, Paginator
 from django.db.models import Count
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from . import citations, readers
 from . import search as site_search
@@ -26,7 +32,7 @@ from .cache import cached, cached_here
 from .comments import html as comment_html
 from .comments import notify, spam, workflow
 from .comments.forms import CommentForm
-from .models import Category, Comment, Post, Series, Tag
+from .models import Category, Comment, Post, Series, Tag, comment_page_url
 from .pagecache import public_page
 from .sharing import absolute_url, qr_svg
 
@@ -107,8 +113,18 @@ def _page_post(request, pk) -> Post:
     return copy.copy(post)
 
 
-def _post_page(request, post, comment_form=None, status=200):
-    """The post page; ``comment_form`` is a bound form to show again with its errors.
+@public_page
+def post_comment_page(request, pk, page):
+    """Page ``page`` of a post's comments (``comment-page-N/``); page 1 is the post's own URL."""
+    if page == 1:
+        return HttpResponsePermanentRedirect(reverse("blog:post_detail", args=[pk]))
+    post = get_object_or_404(_visible_posts(request).for_post_page(), pk=pk)
+    return _post_page(request, post, comment_page=page)
+
+
+def _post_page(request, post, comment_form=None, status=200, comment_page=1):
+    """The post page with page ``comment_page`` of its comments; ``comment_form`` is a bound
+    form to show again with its errors. A comment page past the end is a 404.
 
     Most of the page is cached fragments shared by every reader, also by those the page cache
     steps aside for (templates/blog/post_detail.html): the article with its neighbours, series
@@ -122,6 +138,8 @@ def _post_page(request, post, comment_form=None, status=200):
         initial = {"reply_to": reply_to} if reply_to else {}
         comment_form = _lazy(CommentForm, post=post, user=request.user, initial=initial)
     adjacent = _lazy(post.adjacent)
+    # Page 1 always exists: its threads (and their count) are only needed to render the thread.
+    thread = _lazy(_thread_page, post, 1) if comment_page == 1 else _thread_page(post, comment_page)
     context = {
         "post": post,
         "older": _lazy(lambda: adjacent[0]),
@@ -130,7 +148,10 @@ def _post_page(request, post, comment_form=None, status=200):
         "related_posts": _lazy(
             lambda: list(Post.objects.published().related_to(post, settings.BLOG_RELATED_POSTS))
         ),
-        "comments": _lazy(lambda: post.comments.approved().thread(settings.BLOG_COMMENT_MAX_DEPTH)),
+        "comment_page": comment_page,
+        "comment_page_url": comment_page_url(post.pk, comment_page),
+        "thread_page": thread,
+        "comments": _lazy(lambda: thread.threads),
         "comment_form": comment_form,
         # An anonymous reader's empty form is the same for everyone (no CSRF token: the page
         # stays cacheable), so it is a cached fragment too.
@@ -147,6 +168,18 @@ def _post_page(request, post, comment_form=None, status=200):
             "next_part": _lazy(lambda: series[2]),
         }
     return render(request, "blog/post_detail.html", context, status=status)
+
+
+def _thread_page(post, number):
+    """Page ``number`` of the post's comment thread (its threads are fetched when first used);
+    the number of pages is counted once per content change."""
+    comments = post.comments.approved()
+    pages = comments.thread_pages(settings.BLOG_COMMENTS_PER_PAGE, settings.BLOG_COMMENT_MAX_DEPTH)
+    pages.count = cached(f"comment-roots:{post.pk}", pages.object_list.count)
+    try:
+        return pages.page(number)
+    except InvalidPage as exc:
+        raise Http404(_("No such page.")) from exc
 
 
 def _lazy(function, *args, **kwargs):
@@ -362,7 +395,9 @@ def comment_create(request, pk):
         if not allowed:
             form.add_error(None, _("Too many comments from your address; please wait a while."))
         form.refresh_token()
-        return _post_page(request, post, form, status=400 if allowed else 429)
+        # A reply comes back on the page of the comment it answers, anything else on page 1.
+        page = form.parent_comment.page_number() if form.parent_comment else 1
+        return _post_page(request, post, form, status=400 if allowed else 429, comment_page=page)
     comment = workflow.post_comment(form, request)
     if comment.status == Comment.Status.APPROVED:
         messages.success(
@@ -370,13 +405,23 @@ def comment_create(request, pk):
             _("Your comment #%(number)s is published.") % {"number": comment.number},
             extra_tags="comment",
         )
-        return HttpResponseRedirect(comment.get_absolute_url(), status=303)
+        return HttpResponseRedirect(comment.get_page_url(), status=303)
     messages.info(
         request,
         _("Thank you! Your comment is awaiting moderation and will appear once approved."),
         extra_tags="comment",
     )
     return HttpResponseRedirect(f"{post.get_absolute_url()}#comments", status=303)
+
+
+@require_safe
+def comment_permalink(request, pk, number):
+    """A comment's permalink (``Comment.get_absolute_url()``): a redirect to the comment page
+    showing it, at its anchor. Held, spam and unknown comments are a 404."""
+    posts = _visible_posts(request).filter(pk=pk)  # pk, not post_id: a huge one is no error
+    comments = Comment.objects.approved().filter(post__in=posts).only("pk", "post_id", "number")
+    comment = get_object_or_404(comments, number=number)
+    return HttpResponseRedirect(comment.get_page_url())
 
 
 @never_cache

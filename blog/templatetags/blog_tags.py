@@ -1,6 +1,8 @@
 from django import template
 from django.utils import timezone
 
+from blog import models
+
 register = template.Library()
 
 # kexue.fm's date badge reads "13 May" on the Chinese site too, so it is not localised.
@@ -34,6 +36,12 @@ def page_url(context, number):
     query = request.GET.copy()
     query["page"] = number
     return f"{request.path}?{query.urlencode()}"
+
+
+@register.simple_tag
+def comment_page_url(post, number):
+    """The URL of page ``number`` of ``post``'s comments (page 1 is the post's own URL)."""
+    return models.comment_page_url(post.pk, number)
 
 
 @register.filter

@@ -213,6 +213,7 @@ REQUEST_LOG = env_bool("DJANGO_REQUEST_LOG", default=True)
 
 # Comments (blog.comments; docs/comments.md).
 BLOG_COMMENT_MAX_DEPTH = 3  # reply levels shown nested; deeper replies attach at the last level
+BLOG_COMMENTS_PER_PAGE = 30  # top-level comments per comment page, each with all its replies
 BLOG_COMMENT_MAX_CHARS = 10_000
 BLOG_COMMENT_MIN_SECONDS = 3  # a form sent sooner after it was rendered is a bot's
 BLOG_COMMENT_FORM_MAX_AGE = 2 * 24 * 3600

@@ -1,5 +1,6 @@
 /* Comments on a post page: preview with MathJax, reply links, click #n to quote, remembered
-   commenter details. Loaded deferred; everything also works without it (plain links and POST). */
+   commenter details, links to comments on other comment pages. Loaded deferred; everything also
+   works without it (plain links and POST). */
 (function () {
   "use strict";
 
@@ -11,6 +12,7 @@
   var STORE = "kexue-commenter";
 
   moveCommentMessages();
+  followCommentLinks();
   if (!form) return;
 
   var replyInput = form.querySelector("input[name=reply_to]");
@@ -185,6 +187,42 @@
     } catch (error) {
       /* private mode: nothing to remember */
     }
+  }
+
+  function followCommentLinks() {
+    // The thread is split into pages: a "#comment-N" link (a quote in a comment, or an old link
+    // from before comments had pages) may name a comment shown on another page. Its permalink
+    // redirects to that page; a comment that is gone leaves the reader where they are.
+    section.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#comment-']");
+      var number = link && commentNumber(link.getAttribute("href"));
+      if (number && !document.getElementById("comment-" + number)) {
+        event.preventDefault();
+        goToComment(number, false);
+      }
+    });
+    var landed = commentNumber(window.location.hash);
+    if (landed && !document.getElementById("comment-" + landed)) goToComment(landed, true);
+  }
+
+  function commentNumber(href) {
+    var match = /^#comment-([0-9]{1,9})$/.exec(href || "");
+    return match && match[1];
+  }
+
+  function goToComment(number, replace) {
+    // The permalink URL is rendered for comment 0: put the number in its place.
+    var permalink = section.dataset.permalinkUrl.replace(/\/0\/$/, "/" + number + "/");
+    fetch(permalink, { method: "HEAD", credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) return;
+        var target = response.url.split("#")[0] + "#comment-" + number;
+        if (replace) window.location.replace(target);
+        else window.location.assign(target);
+      })
+      .catch(function () {
+        /* offline: stay */
+      });
   }
 
   function moveCommentMessages() {

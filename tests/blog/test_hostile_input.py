@@ -45,6 +45,10 @@ URL_TEMPLATES = [
     "/tag/{}/",
     "/{}/",
     "/archives/{}/cite.bib",
+    "/archives/{}/comment-page-2/",
+    "/archives/{pk}/comment-page-{}/",
+    "/archives/{}/comment/1/",
+    "/archives/{pk}/comment/{}/",
     "/healthz/{}",
 ]
 
@@ -78,7 +82,7 @@ def assert_not_a_server_error(response, url):
 @pytest.mark.parametrize("template", URL_TEMPLATES)
 def test_odd_path_segments_never_cause_a_server_error(client, site, template):
     for segment in ODD_SEGMENTS:
-        url = template.format(segment)
+        url = template.format(segment, pk=site.pk)
         assert_not_a_server_error(client.get(url), url)
 
 

@@ -11,7 +11,14 @@ from django.conf import settings
 from django.template import loader
 from django.utils import timezone
 
-from tests.factories import CategoryFactory, PostFactory, SeriesFactory, TagFactory, UserFactory
+from tests.factories import (
+    CategoryFactory,
+    CommentFactory,
+    PostFactory,
+    SeriesFactory,
+    TagFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -87,10 +94,16 @@ def pages(client) -> dict[str, tuple[str, int]]:
     PostFactory(authors=[author], series=series, series_part=3, published_at=when)
     for _ in range(settings.BLOG_POSTS_PER_PAGE + 2):
         PostFactory(authors=[author], category=category)
+    # Two pages of comments: threads, a reply, a quote of a comment on the other page.
+    first = CommentFactory(post=post, author_name='<读者> & "甲"', body="第一条 $x^2$")
+    CommentFactory(post=post, parent=first, body="回复第一条")
+    for _ in range(settings.BLOG_COMMENTS_PER_PAGE):
+        CommentFactory(post=post, body="> [#1](#comment-1) **甲**：第一条\n\n同意。")
     return {
         "home": ("/", 200),
         "page-2": ("/page/2/", 200),
         "post": (post.get_absolute_url(), 200),
+        "post-comment-page-2": (f"{post.get_absolute_url()}comment-page-2/", 200),
         "series": (series.get_absolute_url(), 200),
         "series-index": ("/series/", 200),
         "category": (category.get_absolute_url(), 200),

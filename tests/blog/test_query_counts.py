@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from blog.models import Comment
 from tests.factories import CategoryFactory, CommentFactory, PostFactory, SeriesFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,11 +24,12 @@ MONTH = timezone.make_aware(datetime(2024, 5, 13, 10))
 
 # page: (URL given the blog, queries on a cold cache). Every HTML page's count includes 1 query for
 # the content generation's state (the next scheduled post) and 5 for the sidebar, which later
-# pages share from the cache; a feed's includes 1 for the generation.
+# pages share from the cache; a feed's includes 1 for the generation. The post page's includes 3
+# for its page of comments (the number of threads, the page's threads, their replies).
 PAGES = {
     "home": (lambda b: "/", 9),
     "list page 2": (lambda b: "/page/2/", 9),
-    "post": (lambda b: b.post.get_absolute_url(), 14),
+    "post": (lambda b: b.post.get_absolute_url(), 16),
     "series page": (lambda b: b.series.get_absolute_url(), 9),
     "series index": (lambda b: "/series/", 7),
     "archive": (lambda b: "/archives/", 7),
@@ -118,3 +120,57 @@ def test_a_second_anonymous_request_makes_no_query(client, blog, page):
         again = client.get(url)
     assert again.status_code == 200
     assert len(queries) == 0, [q["sql"] for q in queries.captured_queries]
+
+
+def comment_thread(post, size):
+    """``size`` approved comments on ``post``: three in four start a thread, the fourth replies."""
+    numbers = range(1, size + 1)
+
+    def comment(number, parent=None):
+        made = Comment(
+            post=post,
+            number=number,
+            parent=parent,
+            author_name=f"读者{number}",
+            email=f"r{number}@example.org",
+            body=f"第{number}条 $x_{{{number}}}$",
+            status=Comment.Status.APPROVED,
+        )
+        made.render()
+        return made
+
+    roots = Comment.objects.bulk_create([comment(n) for n in numbers if n % 4])
+    by_number = {root.number: root for root in roots}
+    Comment.objects.bulk_create([comment(n, by_number[n - 1]) for n in numbers if not n % 4])
+
+
+# A page of comments: the post page's queries, 3 of them for the thread (the number of threads,
+# the page's threads, their replies). 60 comments are 2 pages of threads, 600 are 15.
+@pytest.mark.parametrize("which", ["first", "second", "last"])
+def test_a_comment_page_costs_the_same_for_60_and_600_comments(client, settings, which):
+    settings.BLOG_COMMENTS_PER_PAGE = 30
+    counts = []
+    for size, last in ((60, 2), (600, 15)):
+        post = PostFactory()
+        comment_thread(post, size)
+        number = {"first": 1, "second": 2, "last": last}[which]
+        url = post.get_absolute_url() + (f"comment-page-{number}/" if number > 1 else "")
+        counts.append(cold_queries(client, url))
+        html = client.get(url).content.decode()
+        first_root = (number - 1) * 40 + 1  # 30 threads hold 40 comments
+        assert f'<li id="comment-{first_root}"' in html and f"{size}条评论" in html
+        assert html.count('<li id="comment-') == (20 if number == last == 2 else 40)
+    assert counts == [15, 15]
+
+
+def test_a_warm_comment_page_is_one_query_outside_the_page_cache(client, settings):
+    settings.BLOG_COMMENTS_PER_PAGE = 30
+    post = PostFactory()
+    comment_thread(post, 600)
+    client.cookies["messages"] = "x"  # the page cache steps aside; fragments are used
+    url = f"{post.get_absolute_url()}comment-page-7/"
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(url).content.decode()
+    assert len(queries) == 1  # the post; the thread, its pager and the sidebar are cached
+    assert 'id="comment-241"' in html

@@ -1,11 +1,12 @@
 import copy
 import hashlib
 import logging
+import math
 from functools import partial, wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import EmptyPage, InvalidPage, Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Count
 from django.http import (
     Http404,
@@ -118,8 +119,7 @@ def post_comment_page(request, pk, page):
     """Page ``page`` of a post's comments (``comment-page-N/``); page 1 is the post's own URL."""
     if page == 1:
         return HttpResponsePermanentRedirect(reverse("blog:post_detail", args=[pk]))
-    post = get_object_or_404(_visible_posts(request).for_post_page(), pk=pk)
-    return _post_page(request, post, comment_page=page)
+    return _post_page(request, _page_post(request, pk), comment_page=page)
 
 
 def _post_page(request, post, comment_form=None, status=200, comment_page=1):
@@ -139,7 +139,7 @@ def _post_page(request, post, comment_form=None, status=200, comment_page=1):
         comment_form = _lazy(CommentForm, post=post, user=request.user, initial=initial)
     adjacent = _lazy(post.adjacent)
     # Page 1 always exists: its threads (and their count) are only needed to render the thread.
-    thread = _lazy(_thread_page, post, 1) if comment_page == 1 else _thread_page(post, comment_page)
+    thread = _thread_page(post, comment_page)
     context = {
         "post": post,
         "older": _lazy(lambda: adjacent[0]),
@@ -171,15 +171,25 @@ def _post_page(request, post, comment_form=None, status=200, comment_page=1):
 
 
 def _thread_page(post, number):
-    """Page ``number`` of the post's comment thread (its threads are fetched when first used);
-    the number of pages is counted once per content change."""
-    comments = post.comments.approved()
-    pages = comments.thread_pages(settings.BLOG_COMMENTS_PER_PAGE, settings.BLOG_COMMENT_MAX_DEPTH)
-    pages.count = cached(f"comment-roots:{post.pk}", pages.object_list.count)
-    try:
+    """Page ``number`` of the post's comment thread, built when the thread fragment is rendered
+    (the fragment is usually cached); a page past the end is a 404. The number of top-level
+    threads is counted once per content change."""
+    per_page = settings.BLOG_COMMENTS_PER_PAGE
+
+    def roots() -> int:
+        return cached_here(
+            f"comment-roots:{post.pk}", lambda: post.comments.approved().roots().count()
+        )
+
+    if not 1 <= number <= max(1, math.ceil(roots() / per_page)):
+        raise Http404(_("No such page."))
+
+    def page():
+        pages = post.comments.approved().thread_pages(per_page, settings.BLOG_COMMENT_MAX_DEPTH)
+        pages.count = roots()
         return pages.page(number)
-    except InvalidPage as exc:
-        raise Http404(_("No such page.")) from exc
+
+    return _lazy(page)
 
 
 def _lazy(function, *args, **kwargs):

@@ -5,7 +5,8 @@
 
 1. Page cost flat: fills a scratch PostgreSQL database with the first 200 posts of a synthetic
    blog (bench/synth.py), measures the uncached home, post and series pages, adds the other
-   1,800 posts and measures them again; then the uncached post page with 0 and with 500 comments.
+   1,800 posts and measures them again; then the uncached post page with 0 and with 500 comments
+   (its first page of comments).
 2. Pages: gunicorn with production settings (and Redis when it answers, with reads buffered
    there), wrk at 1, 16 and 64 clients on every public page the issue lists, beside a trivial
    Django view (the floor) and the same post bytes served as a static file; the reader beacon
@@ -69,6 +70,7 @@ PAGES = [
     ("post, 500 comments", "/archives/{long_thread}/", False),
     ("post, 500 comments, uncached", "/archives/{long_thread}/", True),
     ("post, 0 comments, uncached", "/archives/{quiet}/", True),
+    ("last comment page, uncached", "/archives/{long_thread}/comment-page-17/", True),  # 500/30
     ("series page", "/series/{series_slug}/", False),
     ("archive", "/archives/", False),
     ("feed", "/feed/", False),

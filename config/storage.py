@@ -7,9 +7,9 @@ from whitenoise.storage import CompressedManifestStaticFilesStorage
 class StaticFilesStorage(CompressedManifestStaticFilesStorage):
     """whitenoise's compressed manifest storage, each URL worked out once per process.
 
-    ``{% static %}`` looks a name up in the manifest and joins it to STATIC_URL on every call
-    (about 12 µs; a page has a dozen). The manifest is read when the process starts and does not
-    change while it runs, so the answer for a name never changes either.
+    ``{% static %}`` looks a name up in the manifest and joins it to STATIC_URL on every call, and
+    a page has a dozen of them. The manifest is read when the process starts and does not change
+    while it runs, so the answer for a name never changes either.
     """
 
     def __init__(self, *args, **kwargs):

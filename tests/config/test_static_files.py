@@ -76,3 +76,15 @@ def test_mathjax_es5_build_is_served_hashed_and_its_sources_are_not(prod_client,
     assert sources == []
     assert not (static_root / "mathjax" / "ts").exists()
     assert prod_client.get("/static/mathjax/package.json").status_code == 404
+
+
+def test_each_static_url_is_worked_out_once_per_process(static_root):
+    with production_static(static_root):
+        from django.contrib.staticfiles.storage import staticfiles_storage
+
+        first = staticfiles_storage.url("css/site.css")
+        assert re.fullmatch(r"/static/css/site\.[0-9a-f]{12}\.css", first)
+        assert staticfiles_storage.url("css/site.css") is first  # kept, not worked out again
+        assert staticfiles_storage.url("css/site.css", force=True) == first
+        with pytest.raises(ValueError, match="Missing staticfiles manifest entry"):
+            staticfiles_storage.url("css/no-such-file.css")

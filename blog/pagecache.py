@@ -8,7 +8,11 @@ the security and CSP headers of the middleware above it; the headers of the midd
 
 A page is cached under a key made of the content generation (any saved post, series, category,
 tag or approved comment changes it; so does the moment a scheduled post goes public), the
-templates' version and the URL, so an edit shows on the next request. Only anonymous requests
+templates' version and the URL, so an edit shows on the next request. The URL's query string is
+first cut down to the parameters the view reads (``public_page(query=...)``), so ``?cb=<random>``
+or ``?utm_source=…`` neither stores a new copy of the page nor reaches the view (and so never
+shows up in a cached page's links). Before a cached page is served, the ``Host`` header is checked
+against ALLOWED_HOSTS exactly as an uncached request is (400 otherwise). Only anonymous requests
 (no session or messages cookie) are served from or stored in the cache, and a response that set a
 cookie (a CSRF token, messages) is never stored. Responses carry ETag, Last-Modified and
 Cache-Control so a reverse proxy can cache them and conditional requests get 304.
@@ -32,7 +36,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
@@ -73,9 +77,12 @@ def local_cache():
     return caches[LOCAL_ALIAS] if LOCAL_ALIAS in settings.CACHES else None
 
 
-def public_page(view):
+def public_page(view=None, *, query: tuple[str, ...] = ()):
     """Mark ``view``'s pages as public: cached for anonymous readers by PageCacheMiddleware,
-    ``Cache-Control: private`` for everyone else."""
+    ``Cache-Control: private`` for everyone else. ``query`` names the query parameters the view
+    reads; every other one is dropped before the view runs (``@public_page(query=("page",))``)."""
+    if view is None:
+        return lambda view: public_page(view, query=query)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -86,24 +93,36 @@ def public_page(view):
             patch_cache_control(response, private=True, no_cache=True)
         return response
 
-    wrapper.public_page = True
+    wrapper.public_query = frozenset(query)
     return wrapper
 
 
 @lru_cache(maxsize=4096)
-def is_public_page(path: str) -> bool:
-    """Whether ``path`` resolves to a ``public_page`` view (other URLs skip the cache lookup)."""
+def public_query(path: str) -> frozenset[str] | None:
+    """The query parameters of the ``public_page`` view at ``path``, or None when ``path`` is not
+    a public page (other URLs skip the cache lookup)."""
     try:
         match = resolve(path)
     except Resolver404:
-        return False
-    return getattr(match.func, "public_page", False)
+        return None
+    return getattr(match.func, "public_query", None)
+
+
+def _keep_only(request, names: frozenset[str]) -> None:
+    """Cut the request's query string down to ``names``, in one order (by name)."""
+    if not request.META.get("QUERY_STRING"):
+        return
+    kept = QueryDict(mutable=True)
+    for name in sorted(names.intersection(request.GET)):
+        kept.setlist(name, request.GET.getlist(name))
+    request.GET = kept
+    request.META["QUERY_STRING"] = kept.urlencode()
 
 
 @receiver(setting_changed)
 def _urls_changed(*, setting, **kwargs):
     if setting == "ROOT_URLCONF":
-        is_public_page.cache_clear()
+        public_query.cache_clear()
 
 
 class PageCacheMiddleware:
@@ -111,12 +130,15 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if (
-            request.method not in ("GET", "HEAD")
-            or PRIVATE_COOKIES & request.COOKIES.keys()
-            or not is_public_page(request.path_info)
-        ):
+        if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
+        names = public_query(request.path_info)
+        if names is None:
+            return self.get_response(request)
+        _keep_only(request, names)
+        if PRIVATE_COOKIES & request.COOKIES.keys():
+            return self.get_response(request)
+        request.get_host()  # DisallowedHost (400) for a Host outside ALLOWED_HOSTS, as uncached
         current = generation()
         key = _key(request, current)
         local = local_cache()

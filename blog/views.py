@@ -91,7 +91,7 @@ def _visible_posts(request):
     return Post.objects.all() if request.user.is_staff else Post.objects.published()
 
 
-@public_page
+@public_page(query=("replyto",))
 def post_detail(request, pk):
     return _post_page(request, _page_post(request, pk))
 
@@ -114,7 +114,7 @@ def _page_post(request, pk) -> Post:
     return copy.copy(post)
 
 
-@public_page
+@public_page(query=("replyto",))
 def post_comment_page(request, pk, page):
     """Page ``page`` of a post's comments (``comment-page-N/``); page 1 is the post's own URL."""
     if page == 1:
@@ -262,13 +262,13 @@ def _citation_download(request, citation, ext):
     return response
 
 
-@public_page
+@public_page(query=("style",))
 def post_cite(request, pk, ext):
     post = get_object_or_404(Post.objects.published().for_cards(), pk=pk)
     return _citation_download(request, citations.for_post(post), ext)
 
 
-@public_page
+@public_page(query=("style",))
 def series_cite(request, slug, ext):
     series = get_object_or_404(Series, slug=slug)
     parts = list(Post.objects.published().filter(series=series).for_cards())
@@ -278,7 +278,7 @@ def series_cite(request, slug, ext):
     return _citation_download(request, citation, ext)
 
 
-@public_page
+@public_page(query=("page", "from", "to"))
 def category_detail(request, slug):
     category = get_object_or_404(Category, slug=slug)
     months = MonthRange.from_query(request.GET)
@@ -287,7 +287,7 @@ def category_detail(request, slug):
     return _post_list(request, posts, _page_number(request), "blog/category_detail.html", context)
 
 
-@public_page
+@public_page(query=("page", "from", "to"))
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
     months = MonthRange.from_query(request.GET)
@@ -296,7 +296,7 @@ def tag_detail(request, slug):
     return _post_list(request, posts, _page_number(request), "blog/tag_detail.html", context)
 
 
-@public_page
+@public_page(query=("from", "to"))
 def archive_index(request):
     """Every public post (or those of a month range), grouped by year then month, in one query."""
     months = MonthRange.from_query(request.GET)
@@ -314,7 +314,7 @@ def archive_index(request):
     return render(request, "blog/archive_index.html", context)
 
 
-@public_page
+@public_page(query=("page",))
 def archive_month(request, year, month):
     # Four-digit years only (year 1 in local time falls before datetime's range in UTC; 9999
     # has no following month for the neighbour links).
@@ -331,7 +331,7 @@ def archive_month(request, year, month):
     return _post_list(request, posts, _page_number(request), "blog/archive_month.html", context)
 
 
-@public_page
+@public_page(query=("q", "page", "from", "to"))
 def search(request):
     """Ranked search over titles, tags and bodies, with approved comments as a second group."""
     query = site_search.parse_query(request.GET.get("q", ""))

@@ -21,7 +21,7 @@ from blog.cache import GENERATION_KEY, generation
 from blog.comments import spam
 from blog.comments.workflow import approve
 from blog.models import Comment, Post
-from tests.factories import CommentFactory, PostFactory, SeriesFactory
+from tests.factories import CategoryFactory, CommentFactory, PostFactory, SeriesFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -280,9 +280,42 @@ def test_cached_pages_carry_the_security_headers_of_rendered_ones(client):
 def test_only_public_pages_are_looked_up_in_the_page_cache():
     post = PostFactory()
     for path in ("/", post.get_absolute_url(), "/feed/", "/sitemap.xml", "/series/"):
-        assert pagecache.is_public_page(path), path
+        assert pagecache.public_query(path) is not None, path
     for path in ("/robots.txt", "/healthz", f"/archives/{post.pk}/qr.svg", "/admin/", "/nope/"):
-        assert not pagecache.is_public_page(path), path
+        assert pagecache.public_query(path) is None, path
+
+
+def test_query_parameters_a_page_does_not_read_share_its_cached_copy(client):
+    post = PostFactory()
+    first, _ = get(client, post.get_absolute_url() + "?cb=1")
+    for junk in ("?cb=2", "?utm_source=x&cb=3", ""):
+        response, queries = get(client, post.get_absolute_url() + junk)
+        assert queries == 0, junk
+        assert response["ETag"] == first["ETag"]
+    entries = [key for key in caches["default"]._cache if ":page:" in key]
+    assert len(entries) == 1
+
+
+def test_parameters_a_page_reads_still_make_their_own_page_and_never_carry_junk(client):
+    category = CategoryFactory()
+    PostFactory.create_batch(12, category=category)
+    url = category.get_absolute_url()
+    page_two = client.get(url + "?page=2&cb=%22junk%22").content.decode()
+    assert "junk" not in page_two
+    assert page_two != client.get(url).content.decode()
+    # The parameters kept are put in one order: both spellings are one cached page.
+    client.get(url + "?to=2099-12&page=1")
+    _, queries = get(client, url + "?page=1&to=2099-12")
+    assert queries == 0
+
+
+@override_settings(ALLOWED_HOSTS=["testserver"])
+def test_a_cached_page_is_refused_to_a_host_outside_allowed_hosts(client):
+    post = PostFactory()
+    assert client.get(post.get_absolute_url()).status_code == 200
+    assert client.get(post.get_absolute_url()).status_code == 200  # from the cache
+    assert client.get(post.get_absolute_url(), HTTP_HOST="evil.example").status_code == 400
+    assert client.get("/feed/", HTTP_HOST="evil.example").status_code == 400
 
 
 REDIS_URL = "redis://127.0.0.1:6379/2"

@@ -5,7 +5,10 @@ development machines: this checks the file, not a running stack.)"""
 import re
 from pathlib import Path
 
+import redis
 import yaml
+
+from tests.redis_servers import private_redis  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,3 +39,21 @@ def test_the_proxy_spreads_requests_over_the_web_service():
     assert re.search(r"upstream web \{\s*server web:8000;", conf)
     assert "proxy_pass http://web;" in conf
     assert "X-Forwarded-Proto" in conf and "X-Forwarded-For" in conf
+
+
+def test_redis_in_compose_is_bounded_and_evicts_cached_pages_never_buffered_reads(private_redis):
+    """Junk that slips past the page cache's key normalisation (say, many distinct searches)
+    cannot grow Redis without bound, and what is evicted is cache, not the reader buffer."""
+    args = compose()["services"]["redis"]["command"]
+    policy = args[args.index("--maxmemory-policy") + 1]
+    assert re.fullmatch(r"\$\{REDIS_MAXMEMORY:-\d+mb\}", args[args.index("--maxmemory") + 1])
+    server = redis.Redis.from_url(private_redis.url)
+    server.config_set("maxmemory", "4mb")
+    server.config_set("maxmemory-policy", policy)
+    server.hincrby("blog:readers:pending", "1", 7)  # buffered reads: no expiry
+    page = b"x" * 60_000
+    for n in range(400):  # 24 MB of pages with the page cache's lifetime
+        server.set(f"blog:1:page:{n}", page, ex=300)
+    assert server.info("memory")["used_memory"] <= 5 * 2**20
+    assert server.hget("blog:readers:pending", "1") == b"7"
+    assert server.info("stats")["evicted_keys"] > 0

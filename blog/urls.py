@@ -63,6 +63,11 @@ urlpatterns = [
     path(
         "series/<str:slug>/feed/atom/", public_page(feeds.SeriesAtomFeed()), name="series_feed_atom"
     ),
-    path("sitemap.xml", public_page(sitemap_views.sitemap, query=("p",)), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "sitemap.xml",
+        public_page(sitemap_views.sitemap, query=("p",)),
+        {"sitemaps": SITEMAPS},
+        name="sitemap",
+    ),
     path("robots.txt", views.robots_txt, name="robots_txt"),
 ]

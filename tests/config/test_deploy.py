@@ -41,7 +41,7 @@ def test_the_proxy_spreads_requests_over_the_web_service():
     assert "X-Forwarded-Proto" in conf and "X-Forwarded-For" in conf
 
 
-def test_redis_in_compose_is_bounded_and_evicts_cached_pages_never_buffered_reads(private_redis):
+def test_redis_in_compose_is_bounded_and_evicts_cached_pages_never_buffered_reads(private_redis):  # noqa: F811
     """Junk that slips past the page cache's key normalisation (say, many distinct searches)
     cannot grow Redis without bound, and what is evicted is cache, not the reader buffer."""
     args = compose()["services"]["redis"]["command"]

@@ -57,7 +57,7 @@ from .harness import (
 
 RESULTS = ROOT / "bench" / "results"
 BROWSER_HEADERS = {"Accept-Encoding": "gzip", "User-Agent": BROWSER}
-UNCACHED = {"Cookie": "messages=x"}  # blog.pagecache.PRIVATE_COOKIES: the cache steps aside
+UNCACHED = {"Cookie": "messages=x"}  # caching.pages.PRIVATE_COOKIES: the cache steps aside
 FLOOR = "floor: trivial Django view"
 STATIC = "static file (same post bytes)"
 BEACON = "reader beacon"

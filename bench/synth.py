@@ -8,8 +8,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
-from blog.cache import content_changed
 from blog.models import Authorship, Category, Comment, Post, Series, Tag
+from caching.generation import content_changed
 
 PARAGRAPH = r"""在数学上，多头注意力等价于多个独立的单头注意力的拼接，假设输入的（行）向量序列为$\boldsymbol{x}_1,\boldsymbol{x}_2,\cdots,\boldsymbol{x}_l$，其中$\boldsymbol{x}_i\in\mathbb{R}^d$，第@N@步的推导如下。
 

@@ -23,6 +23,27 @@ class BlogConfig(AppConfig):
     verbose_name = _("Blog")
 
     def ready(self):
-        from . import signals  # noqa: F401  (cache invalidation only)
+        from django.contrib.auth import get_user_model
+
+        from caching.generation import register_due
+        from caching.invalidation import invalidate_on
+
+        from .models import Authorship, Category, Comment, Post, Series, Tag
+
+        for model in (Post, Post.tags.through, Authorship, Series, Category, Tag):
+            invalidate_on(model)
+        # A held comment changes no public page (moderation moves the generation itself).
+        invalidate_on(
+            Comment,
+            unless=lambda comment, created, fields: (
+                created and comment.status != Comment.Status.APPROVED
+            ),
+        )
+        # Authors' names and homepages show in bylines, citations, feeds and JSON-LD; a login
+        # only stamps last_login.
+        invalidate_on(
+            get_user_model(), unless=lambda user, created, fields: fields == {"last_login"}
+        )
+        register_due(Post.objects.next_publication)
 
         post_migrate.connect(_repair_search_index, sender=self)

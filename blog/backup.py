@@ -24,7 +24,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .cache import content_changed
+from caching.generation import content_changed
+
 from .db import reset_sequences
 
 FORMAT = 1

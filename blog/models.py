@@ -95,6 +95,15 @@ class PostQuerySet(models.QuerySet):
         """The one definition of what the public sees: published and not scheduled for later."""
         return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def next_publication(self):
+        """When the next scheduled post goes public (a datetime), or None."""
+        return (
+            self.filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
+            .order_by("published_at")
+            .values_list("published_at", flat=True)
+            .first()
+        )
+
     def for_cards(self):
         """What a list card shows, in a constant number of queries however many posts."""
         return (

@@ -7,7 +7,8 @@ from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from .cache import cached
+from caching.store import cached
+
 from .models import Category, Comment, Post, Series
 
 

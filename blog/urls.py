@@ -1,8 +1,9 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
+from caching.pages import public_page
+
 from . import feeds, views
-from .pagecache import public_page
 from .sitemaps import SITEMAPS
 
 app_name = "blog"
@@ -47,7 +48,7 @@ urlpatterns = [
     path("tag/<str:slug>/", views.tag_detail, name="tag_detail"),
     path("search/", views.search, name="search"),
     # Feeds: RSS 2.0 at feed/, Atom at feed/atom/, for the site and each category, tag, series;
-    # like every public page they are served from the page cache (blog.pagecache).
+    # like every public page they are served from the page cache (caching.pages).
     path("feed/", public_page(feeds.LatestPostsFeed()), name="feed"),
     path("feed/atom/", public_page(feeds.LatestPostsAtomFeed()), name="feed_atom"),
     path("feed/comments/", public_page(feeds.CommentsFeed()), name="comments_feed"),

@@ -26,15 +26,16 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from caching.pages import public_page
+from caching.store import cached
+
 from . import citations, readers
 from . import search as site_search
 from .archives import MonthRange, month_neighbours
-from .cache import cached, cached_here
 from .comments import html as comment_html
 from .comments import notify, spam, workflow
 from .comments.forms import CommentForm
 from .models import Category, Comment, Post, Series, Tag, comment_page_url
-from .pagecache import public_page
 from .sharing import absolute_url, qr_svg
 
 logger = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ def _page_post(request, pk) -> Post:
     tags) are kept on the instance.
     """
     staff = request.user.is_staff
-    post = cached_here(
+    post = cached(
         f"post-page:{pk}:{int(staff)}",
         lambda: _visible_posts(request).for_post_page().filter(pk=pk).first(),
     )
@@ -177,9 +178,7 @@ def _thread_page(post, number):
     per_page = settings.BLOG_COMMENTS_PER_PAGE
 
     def roots() -> int:
-        return cached_here(
-            f"comment-roots:{post.pk}", lambda: post.comments.approved().roots().count()
-        )
+        return cached(f"comment-roots:{post.pk}", lambda: post.comments.approved().roots().count())
 
     if not 1 <= number <= max(1, math.ceil(roots() / per_page)):
         raise Http404(_("No such page."))

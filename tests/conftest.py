@@ -1,13 +1,20 @@
 import pytest
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
+
+
+def clear_caches() -> None:
+    """Empty every cache: the process's own and the shared one (pages, fragments, rate limits)."""
+    for alias in settings.CACHES:
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Every test starts with an empty cache (sidebar, rate limits, dedupe keys)."""
-    cache.clear()
+    """Every test starts with empty caches."""
+    clear_caches()
     yield
-    cache.clear()
+    clear_caches()
 
 
 @pytest.fixture

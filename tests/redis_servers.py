@@ -23,11 +23,11 @@ def private_redis(tmp_path):
 
 
 def cache_settings(url: str, *, timeout: float = 0.2, cooldown: float = 60.0) -> dict:
-    """CACHES for the production backend (config.cache.RedisCache) at ``url``, with short
+    """CACHES for the production backend (caching.backends.RedisCache) at ``url``, with short
     timeouts so that a test waiting for a hung Redis stays quick."""
     return {
         "default": {
-            "BACKEND": "config.cache.RedisCache",
+            "BACKEND": "caching.backends.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "test-outage",
             "OPTIONS": {
@@ -35,5 +35,6 @@ def cache_settings(url: str, *, timeout: float = 0.2, cooldown: float = 60.0) ->
                 "socket_connect_timeout": timeout,
                 "cooldown": cooldown,
             },
-        }
+        },
+        "local": {"BACKEND": "caching.backends.LocalObjectCache", "LOCATION": "test-local"},
     }

@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from blog.cache import content_changed
 from blog.models import Comment, Post
+from caching.generation import content_changed
 
 from . import notify, spam
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "markdownx",
     "axes",
     "accounts",
+    "caching",
     "blog",
 ]
 
@@ -57,8 +58,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "blog.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Serves cached public pages to anonymous readers before the rest of the stack (blog.pagecache).
-    "blog.pagecache.PageCacheMiddleware",
+    # Serves cached public pages to anonymous readers before the rest of the stack (caching.pages).
+    "caching.pages.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,33 +111,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: Redis when REDIS_URL is set (shared by several instances), local memory otherwise.
-# config.cache.RedisCache is Django's backend with short timeouts and a breaker, so a hung Redis
-# costs a request one REDIS_TIMEOUT at most, not a wait per cache call (docs/faults.md).
+# Caches (caching/): "local" is this process's memory of the pages, fragments and values it
+# computed, kept unpickled (MAX_ENTRIES per process; most pages are 20-60 KB, a post with hundreds
+# of comments a few hundred KB). "default" is Redis when REDIS_URL is set, shared by every
+# instance (a second tier behind "local", and the store of reader dedupe marks and rate limits),
+# local memory otherwise. caching.backends.RedisCache is Django's backend with short timeouts and a
+# breaker, so a hung Redis costs a request one REDIS_TIMEOUT at most (docs/faults.md).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "1"))
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "local": {
+        "BACKEND": "caching.backends.LocalObjectCache",
+        "LOCATION": "local",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("BLOG_PAGE_LOCAL_ENTRIES", "500"))},
+    },
+}
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "config.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "blog"),
-            "OPTIONS": {
-                "socket_connect_timeout": REDIS_TIMEOUT,
-                "socket_timeout": REDIS_TIMEOUT,
-            },
-        },
-        # Page bodies and fragments this process served (blog.pagecache), kept unpickled; the
-        # generation in their keys is pushed by Redis (blog.generation_push). MAX_ENTRIES per
-        # process (most pages are 20-60 KB; a post with hundreds of comments a few hundred KB).
-        "pages": {
-            "BACKEND": "config.cache.LocalObjectCache",
-            "LOCATION": "pages",
-            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("BLOG_PAGE_LOCAL_ENTRIES", "500"))},
-        },
+    CACHES["default"] = {
+        "BACKEND": "caching.backends.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "blog"),
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Reader counts (N位读者): see blog/readers/ and docs/readers.md.
 # One read = one browser reading one post within BLOG_READ_WINDOW seconds.

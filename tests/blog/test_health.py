@@ -33,7 +33,8 @@ def test_healthz_reports_an_unreachable_cache_with_503(client):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
-        }
+        },
+        "local": {"BACKEND": "caching.backends.LocalObjectCache", "LOCATION": "test-local"},
     }
     with override_settings(CACHES=caches):
         response = client.get("/healthz")

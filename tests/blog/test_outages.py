@@ -14,8 +14,8 @@ from axes.models import AccessAttempt
 from django.db import OperationalError, connection
 from django.urls import reverse
 
-from blog import cache as blog_cache
 from blog.models import Comment, ReadDay
+from caching import store
 from tests.accounts.test_login import GOOD_PASSWORD, attempt
 from tests.blog.test_comments import form_data, submit
 from tests.blog.test_readers import beacon, stored, token
@@ -136,18 +136,18 @@ def test_healthz_reports_a_hung_cache_with_503(client, redis_hung):
 def test_cache_failures_are_logged_with_a_traceback_once_per_interval(
     client, redis_down, caplog, monkeypatch
 ):
-    monkeypatch.setattr(blog_cache, "_last_warning", float("-inf"))
-    monkeypatch.setattr(blog_cache, "_unlogged", 0)
+    monkeypatch.setattr(store, "_last_warning", float("-inf"))
+    monkeypatch.setattr(store, "_unlogged", 0)
     post = PostFactory()
-    with caplog.at_level(logging.WARNING, logger="blog.cache"):
+    with caplog.at_level(logging.WARNING, logger="caching.store"):
         for url in ["/", post.get_absolute_url()]:
             assert client.get(url).status_code == 200
-    warnings = [r for r in caplog.records if r.name == "blog.cache"]
+    warnings = [r for r in caplog.records if r.name == "caching.store"]
     assert len(warnings) == 1 and warnings[0].exc_info  # not one per failing call
-    monkeypatch.setattr(blog_cache, "_last_warning", float("-inf"))
-    with caplog.at_level(logging.WARNING, logger="blog.cache"):
+    monkeypatch.setattr(store, "_last_warning", float("-inf"))
+    with caplog.at_level(logging.WARNING, logger="caching.store"):
         client.get("/archives/")
-    last = [r for r in caplog.records if r.name == "blog.cache"][-1]
+    last = [r for r in caplog.records if r.name == "caching.store"][-1]
     assert "more cache failures since the last warning" in last.getMessage()
     assert last.args[1] > 0  # the failures it did not log are counted
 

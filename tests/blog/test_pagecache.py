@@ -1,7 +1,6 @@
 """Cached public pages stay correct: edits show at once, private requests bypass, 304s work."""
 
 import gzip
-import pickle
 import time
 import uuid
 from datetime import timedelta
@@ -16,11 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from blog import pagecache
-from blog.cache import GENERATION_KEY, generation
 from blog.comments import spam
 from blog.comments.workflow import approve
 from blog.models import Comment, Post
+from caching import pages
+from caching.generation import CHANNEL, generation
 from tests.factories import CategoryFactory, CommentFactory, PostFactory, SeriesFactory
 
 pytestmark = pytest.mark.django_db
@@ -137,22 +136,23 @@ def test_templates_version_follows_template_contents(settings, tmp_path):
     page = tmp_path / "templates" / "base.html"
     page.write_text("one")
     settings.BASE_DIR = tmp_path
-    pagecache.templates_version.cache_clear()
+    pages.templates_version.cache_clear()
     try:
-        before = pagecache.templates_version()
+        before = pages.templates_version()
         page.write_text("two")
-        pagecache.templates_version.cache_clear()
-        assert pagecache.templates_version() != before
+        pages.templates_version.cache_clear()
+        assert pages.templates_version() != before
     finally:
-        pagecache.templates_version.cache_clear()
+        pages.templates_version.cache_clear()
 
 
 @override_settings(
     CACHES={
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "caching.backends.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-        }
+        },
+        "local": {"BACKEND": "caching.backends.LocalObjectCache", "LOCATION": "broken"},
     }
 )
 def test_a_broken_cache_degrades_to_uncached_pages_not_errors(client):
@@ -280,9 +280,9 @@ def test_cached_pages_carry_the_security_headers_of_rendered_ones(client):
 def test_only_public_pages_are_looked_up_in_the_page_cache():
     post = PostFactory()
     for path in ("/", post.get_absolute_url(), "/feed/", "/sitemap.xml", "/series/"):
-        assert pagecache.public_query(path) is not None, path
+        assert pages.public_query(path) is not None, path
     for path in ("/robots.txt", "/healthz", f"/archives/{post.pk}/qr.svg", "/admin/", "/nope/"):
-        assert pagecache.public_query(path) is None, path
+        assert pages.public_query(path) is None, path
 
 
 def test_query_parameters_a_page_does_not_read_share_its_cached_copy(client):
@@ -292,7 +292,7 @@ def test_query_parameters_a_page_does_not_read_share_its_cached_copy(client):
         response, queries = get(client, post.get_absolute_url() + junk)
         assert queries == 0, junk
         assert response["ETag"] == first["ETag"]
-    entries = [key for key in caches["default"]._cache if ":page:" in key]
+    entries = [key for key in caches["local"]._cache if ":page:" in key]
     assert len(entries) == 1
 
 
@@ -328,15 +328,15 @@ def redis_cache():
     prefix = f"test-pagecache-{uuid.uuid4().hex[:8]}"
     caches_setting = {
         "default": {
-            "BACKEND": "config.redis_cache.RedisCache",
+            "BACKEND": "caching.backends.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": prefix,
         },
-        "pages": {"BACKEND": "config.cache.LocalObjectCache", "LOCATION": prefix},
+        "local": {"BACKEND": "caching.backends.LocalObjectCache", "LOCATION": prefix},
     }
     with override_settings(CACHES=caches_setting):
         yield caches["default"]
-        caches["pages"].clear()
+        caches["local"].clear()
     client = redis.Redis.from_url(REDIS_URL)
     for key in client.scan_iter(f"{prefix}*"):
         client.delete(key)
@@ -349,17 +349,15 @@ def test_with_redis_a_hit_checks_the_shared_generation_so_other_instances_edits_
     url = post.get_absolute_url()
     client.get(url)
     assert client.get(url).content.decode().count("原标题") >= 1
-    local = caches["pages"]
+    local = caches["local"]
     # The body is kept in this process (beside the fragments it was rendered from).
     assert sum(":page:" in key for key in local._cache) == 1
     Post.objects.filter(pk=post.pk).update(title="另一个实例改的标题")
     assert "原标题" in client.get(url).content.decode()  # same generation: served from the cache
-    # Another instance saves a post: it writes a new generation to Redis and publishes it;
-    # nothing else happens in this process before the next request.
+    # Another instance saves a post: it writes a new generation and publishes it; nothing else
+    # happens in this process before the next request.
     raw = redis.Redis.from_url(REDIS_URL)
-    state = (time.time_ns(), 0)
-    raw.set(redis_cache.make_key(GENERATION_KEY), pickle.dumps(state))
-    raw.publish(redis_cache.make_key(GENERATION_KEY), f"{state[0]} 0")
+    raw.publish(CHANNEL, f"{time.time_ns()} 0")
     assert "另一个实例改的标题" in client.get(url).content.decode()
 
 

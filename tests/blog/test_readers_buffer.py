@@ -34,7 +34,8 @@ def buffer(settings):
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": prefix,
-        }
+        },
+        "local": {"BACKEND": "caching.backends.LocalObjectCache", "LOCATION": "test-local"},
     }
     settings.BLOG_READER_BUFFER = True
     settings.BLOG_READER_REDIS_PREFIX = f"{prefix}:readers:"

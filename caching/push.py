@@ -1,17 +1,15 @@
 """The content generation pushed by Redis to every process, so a page-cache hit needs no round trip.
 
-Every public page's cache key holds the content generation (blog/cache.py), which lives in Redis
-so that all instances agree on it. Reading it costs a cache hit one Redis round trip, and that round
-trip was most of what separated a cached page from the framework floor (docs/performance.md).
-Instead, every process subscribes once to a Redis channel on which each change of the generation
-is published (by whichever instance makes it), and keeps the last value it received.
+Every process subscribes once to a Redis channel on which each change of the generation is
+published (by whichever process makes it, when its transaction commits), and keeps the last value
+it received (caching.generation).
 
 Correctness does not depend on a background thread: every request first reads whatever Redis has
 already pushed to this process's socket (a non-blocking check, then the pending messages), so a
-change published before the request started is seen by it, as with a read of the key. Redis
-delivers messages in order on one connection. After (re)subscribing, the key is read once.
+change published before the request started is seen by it, as with a read of the row. Redis
+delivers messages in order on one connection. After (re)subscribing, the row is read once.
 
-When the subscription cannot be trusted the caller reads the key as before (``state()`` returns
+When the subscription cannot be trusted the caller reads the generation row (``state()`` returns
 None): before the first subscription, which is made only after such a read worked (so a hung
 Redis is not waited for twice), and for ``RETRY`` seconds after a failure; when the connection
 breaks (a Redis crash shows at once as a closed socket); and when a PING sent over the
@@ -27,6 +25,7 @@ import threading
 import time
 
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 RETRY = 1.0  # seconds between attempts to subscribe after a failure
 PING_EVERY = 1.0  # seconds between liveness checks while requests come in
@@ -36,9 +35,10 @@ PATIENCE = 2.0  # seconds a PING may stay unanswered before the subscription is 
 class GenerationSubscription:
     """One process's subscription to the generation channel, shared by its threads."""
 
-    def __init__(self, client, channel: str, read_state):
+    def __init__(self, client, channel: str, read_state, breaker):
         self.client, self.channel, self.read_state = client, channel, read_state
-        self._lock = threading.RLock()  # read_state may publish (a missing key is re-created)
+        self.breaker = breaker
+        self._lock = threading.Lock()
         self._pubsub = None
         self._pid = None
         self._state = None
@@ -47,7 +47,7 @@ class GenerationSubscription:
         self._unanswered_since = None
 
     def state(self):
-        """The latest (generation, next publication) Redis pushed, or None: read the key."""
+        """The latest (generation, next publication) Redis pushed, or None: read the row."""
         with self._lock:
             if self._pubsub is None or self._pid != os.getpid():
                 return None
@@ -66,8 +66,8 @@ class GenerationSubscription:
             return self._state
 
     def start(self) -> None:
-        """Subscribe, unless subscribed or a recent attempt failed. Call it after reading the key
-        worked: an unreachable or hung Redis is then not waited for a second time."""
+        """Subscribe, unless subscribed, a recent attempt failed or the cache's breaker is open
+        (caching.backends): a hung Redis is waited for once, by whichever call meets it first."""
         with self._lock:
             if self._pubsub is not None and self._pid == os.getpid():
                 return
@@ -75,9 +75,15 @@ class GenerationSubscription:
             if now < self._retry_at:
                 return
             try:
+                self.breaker.before_call()
                 self._subscribe()
+            except (RedisTimeoutError, TimeoutError):
+                self.breaker.timed_out()
+                self._drop(now)
             except (RedisError, OSError, ValueError):
                 self._drop(now)
+            else:
+                self.breaker.succeeded()
 
     def publish(self, state) -> None:
         """Tell every process (this one at once) that the generation is now ``state``."""

@@ -6,22 +6,17 @@ a hit skips sessions, CSRF, authentication, messages, URL resolving and the view
 the security and CSP headers of the middleware above it; the headers of the middleware below it
 (X-Frame-Options) are stored with the body.
 
-A page is cached under a key made of the content generation (any saved post, series, category,
-tag or approved comment changes it; so does the moment a scheduled post goes public), the
-templates' version and the URL, so an edit shows on the next request. The URL's query string is
-first cut down to the parameters the view reads (``public_page(query=...)``), so ``?cb=<random>``
-or ``?utm_source=…`` neither stores a new copy of the page nor reaches the view (and so never
-shows up in a cached page's links). Before a cached page is served, the ``Host`` header is checked
-against ALLOWED_HOSTS exactly as an uncached request is (400 otherwise). Only anonymous requests
-(no session or messages cookie) are served from or stored in the cache, and a response that set a
-cookie (a CSRF token, messages) is never stored. Responses carry ETag, Last-Modified and
+A page is cached (caching.store: this process's memory, then Redis) under a key made of the
+content generation (caching.generation), the templates' version and the URL, so an edit shows on
+the next request. The URL's query string is first cut down to the parameters the view reads
+(``public_page(query=...)``), so ``?cb=<random>`` or ``?utm_source=…`` neither stores a new copy
+of the page nor reaches the view (and so never shows up in a cached page's links). Before a
+cached page is served, the ``Host`` header is checked against ALLOWED_HOSTS exactly as for an
+uncached request (400 otherwise). Only anonymous requests (no session or messages cookie) are
+served from or stored in the cache, and a response that set a cookie (a CSRF token, messages) is
+never stored. The body is stored as rendered and gzip-compressed (once, when stored); a client
+that accepts gzip gets the compressed bytes. Responses carry ETag, Last-Modified and
 Cache-Control so a reverse proxy can cache them and conditional requests get 304.
-
-The body is stored as rendered and gzip-compressed (once, when stored); a client that accepts
-gzip gets the compressed bytes. With Redis as the shared cache, each process also keeps the
-bodies it served in a small local cache (the ``pages`` cache alias): a hit then costs one Redis
-round trip, for the generation, which is always read from Redis, so an edit made through any
-instance shows on the next request to every instance.
 """
 
 import gzip
@@ -33,7 +28,6 @@ from functools import lru_cache, wraps
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache, caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpResponse, QueryDict
@@ -41,7 +35,8 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
-from .cache import _safely, generation
+from . import store
+from .generation import generation
 
 PRIVATE_COOKIES = {settings.SESSION_COOKIE_NAME, "messages"}
 UNCACHED_HEADERS = {
@@ -52,7 +47,6 @@ UNCACHED_HEADERS = {
     "vary",
     "content-length",
 }
-LOCAL_ALIAS = "pages"
 COMPRESS_MIN_BYTES = 1024
 _ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
@@ -69,12 +63,6 @@ def templates_version() -> str:
 def fragment_version(current: int | None = None) -> str:
     """What every cached template fragment varies on: the content and the templates."""
     return f"{generation() if current is None else current}.{templates_version()}"
-
-
-def local_cache():
-    """This process's own cache of what it served (the ``pages`` alias, with Redis), or None.
-    Its keys hold the generation, so an entry is never used after the content changed."""
-    return caches[LOCAL_ALIAS] if LOCAL_ALIAS in settings.CACHES else None
 
 
 def public_page(view=None, *, query: tuple[str, ...] = ()):
@@ -141,25 +129,20 @@ class PageCacheMiddleware:
         request.get_host()  # DisallowedHost (400) for a Host outside ALLOWED_HOSTS, as uncached
         current = generation()
         key = _key(request, current)
-        local = local_cache()
-        entry = local.get(key) if local else None
+        entry = store.get(key)
         if entry is None:
-            entry = _safely(cache.get, key)
-            if entry is None:
-                request.page_cache_key = key
-                request.fragment_version = fragment_version(current)
-                response = self.get_response(request)
-                if not getattr(request, "page_cache_store", False):
-                    return response
-                if hasattr(response, "render") and not response.is_rendered:
-                    response.render()  # a TemplateResponse (the sitemap view returns one)
-                if not _storable(request, response):
-                    patch_cache_control(response, private=True, no_cache=True)
-                    return response
-                entry = _entry(response, current)
-                _safely(cache.set, key, entry, settings.BLOG_PAGE_CACHE_SECONDS)
-            if local:
-                local.set(key, entry, max(1, int(entry["expires"] - time.time())))
+            request.page_cache_key = key
+            request.fragment_version = fragment_version(current)
+            response = self.get_response(request)
+            if not getattr(request, "page_cache_store", False):
+                return response
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()  # a TemplateResponse (the sitemap view returns one)
+            if not _storable(request, response):
+                patch_cache_control(response, private=True, no_cache=True)
+                return response
+            entry = _entry(response, current)
+            store.put(key, entry, settings.BLOG_PAGE_CACHE_SECONDS)
         return _respond(request, entry)
 
 

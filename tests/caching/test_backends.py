@@ -1,4 +1,4 @@
-"""config.cache.RedisCache: a hung Redis is waited for once, then skipped until a trial succeeds.
+"""caching.backends.RedisCache: a hung Redis is waited for once, then skipped until a trial succeeds.
 
 Real redis-server processes of the tests' own, frozen with SIGSTOP (tests/redis_servers.py);
 Redis counts every connection it accepts, so the tests see how often the client tried.
@@ -15,7 +15,7 @@ from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from config.cache import CacheUnavailable, RedisCache
+from caching.backends import CacheUnavailable, RedisCache
 from tests.redis_servers import private_redis  # noqa: F401 (fixture)
 
 
@@ -95,12 +95,12 @@ def test_the_site_uses_the_guarded_backend_with_short_timeouts_when_redis_is_con
         text=True, timeout=60, check=True,
     )  # fmt: skip
     default = json.loads(done.stdout)
-    assert default["BACKEND"] == "config.cache.RedisCache"
+    assert default["BACKEND"] == "caching.backends.RedisCache"
     assert default["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 
 def test_the_local_object_cache_keeps_values_themselves_and_works_as_a_django_cache():
-    from config.cache import LocalObjectCache
+    from caching.backends import LocalObjectCache
 
     local = LocalObjectCache("test-local-objects", {"OPTIONS": {"MAX_ENTRIES": 3}})
     local.clear()

@@ -1,0 +1,6 @@
+"""Caching: the content generation every cached page and fragment is keyed by, and what moves it.
+
+- ``generation``: the generation itself (a database row written with each change), and how each
+  process learns of a change on its next request (pushed by Redis, or read from the database).
+- ``invalidation``: the one registry of the models whose changes show on public pages.
+"""

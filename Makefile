@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$HOME/.pyenv/versions/
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: install run test test-sqlite test-postgres browsers vnu lint format check messages bench bench-readers faults clean
+.PHONY: install run test test-sqlite test-postgres browsers nginx vnu lint format check messages bench bench-readers faults clean
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -38,13 +38,19 @@ run: install
 
 # The whole suite: unit, integration and real-Chromium browser tests.
 # DATABASE_URL selects the database (SQLite by default, e.g. postgres://postgres@127.0.0.1:5432/blog).
-test: install browsers vnu
+test: install browsers nginx vnu
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 browsers:
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { \
 		echo "Installing Debian chromium for the browser tests (needs root)..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+
+# nginx for the test of deploy/nginx.conf's proxy cache (tests/config/test_deploy.py) and `make bench`.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+		echo "Installing Debian nginx-light for the edge cache tests (needs root)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; }
 
 # The Nu HTML checker (vnu.jar, run with the machine's Java 17+) for tests/blog/test_html_validity.py,
 # from the npm package into .tools/ (its postinstall only downloads a Java runtime: skipped).
@@ -77,7 +83,7 @@ messages: install
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'bench/*' --ignore 'tests/*' --ignore '.tools/*'
 	$(BIN)/python manage.py compilemessages --ignore '.venv' --ignore '.tools'
 
-bench: install
+bench: install nginx
 	$(BIN)/python -m pip install --quiet '.[dev,bench]'
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -42,6 +42,7 @@ from .harness import (
     BROWSER,
     ROOT,
     Gunicorn,
+    Nginx,
     Result,
     bench_env,
     delete_redis_keys,
@@ -60,6 +61,9 @@ BROWSER_HEADERS = {"Accept-Encoding": "gzip", "User-Agent": BROWSER}
 UNCACHED = {"Cookie": "messages=x"}  # caching.pages.PRIVATE_COOKIES: the cache steps aside
 FLOOR = "floor: trivial Django view"
 STATIC = "static file (same post bytes)"
+EDGE_STATIC = "nginx: static file (same post bytes)"
+EDGE_PAGE = "nginx cache: post, 500 comments"
+EDGE_BEACON = "nginx: reader beacon (not cached)"
 BEACON = "reader beacon"
 # (name, path, uncached?); {probe} etc. are the landmark posts of bench/synth.py.
 PAGES = [
@@ -98,6 +102,7 @@ class Bench:
         self.results: list[Result] = []
         self.floor: dict[int, Result] = {}
         self.flat: list[tuple] = []  # (page, label a, Result a, label b, Result b)
+        self.edge_results: list[Result] = []  # ratios to nginx's static file
         self.scale: dict = {}
         self.origin = ""  # the measured server's URL
 
@@ -282,8 +287,28 @@ class Bench:
                     else:
                         result = self.measure_repeated(name, url, level, uncached)
                     self.results.append(result)
+        if args.edge:
+            self.edge()
         if args.scale_out and self.cache_url:
             self.scale_out()
+
+    def edge(self) -> None:
+        """deploy/nginx.conf's micro-cache in front of gunicorn, against nginx serving the same
+        post's bytes as a static file, in the same run; the beacon passes through uncached."""
+        print(f"== edge: nginx proxy cache at {self.args.connections} clients")
+        static = ROOT / "staticfiles" / "bench-post.html"
+        with self.server("edge") as server, Nginx(server.port, static, self.tmp) as nginx:
+            post = nginx.url + self.path("/archives/{long_thread}/")
+            _warm(post, {})
+            for level in self.args.connections:
+                floor = wrk(EDGE_STATIC, nginx.url + "/bench/static-post.html", level,
+                            self.args.seconds, headers=BROWSER_HEADERS)  # fmt: skip
+                self.edge_results.append(floor)
+                self._print(floor)
+                cached = self.measure(EDGE_PAGE, post, level, floor=floor)
+                beacon = self.measure_beacon(nginx.url, level, floor)
+                beacon.name = EDGE_BEACON
+                self.edge_results += [cached, beacon]
 
     def write_static_copy(self) -> None:
         """The long-thread post's bytes as a static file (and its .gz, as collectstatic makes),
@@ -448,6 +473,7 @@ def main(argv=None):
     )
     parser.add_argument("--no-flat", dest="flat", action="store_false")
     parser.add_argument("--no-scale-out", dest="scale_out", action="store_false")
+    parser.add_argument("--no-edge", dest="edge", action="store_false", help="skip nginx rows")
     parser.add_argument(
         "--cache",
         choices=["redis", "local"],
@@ -478,6 +504,7 @@ def main(argv=None):
     ]
     text = report.markdown(bench.results, bench.floor, "Page benchmark", notes)
     text += report.flat_section(bench.flat)
+    text += report.edge_section(bench.edge_results)
     text += report.scale_section(bench.scale)
     text += report.targets_section(
         bench.results, bench.floor, bench.flat, bench.scale, CACHED_PAGES
@@ -493,6 +520,7 @@ def main(argv=None):
                     for page, label_a, a, label_b, b in bench.flat
                 ],
                 "scale": bench.scale,
+                "edge": [vars(r) for r in bench.edge_results],
             },
             indent=2,
             ensure_ascii=False,

@@ -235,3 +235,64 @@ def wrk(
     return Result(
         name, connections, rps, p50, p99, total, status_errors + socket_errors, socket_errors, extra
     )
+
+
+class Nginx:
+    """nginx with deploy/nginx.conf (the proxy cache included) in front of ``upstream_port``, on
+    a free loopback port, plus ``/bench/static-post.html`` served from ``static_file`` (and its
+    .gz): the same bytes as a plain static file, the yardstick for the edge cache."""
+
+    def __init__(self, upstream_port: int, static_file: Path, tmp: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.dir = tmp / f"nginx-{self.port}"
+        (self.dir / "cache").mkdir(parents=True)
+        site = (ROOT / "deploy" / "nginx.conf").read_text()
+        for old, new in (
+            ("server web:8000;", f"server 127.0.0.1:{upstream_port};"),
+            ("listen 80;", f"listen 127.0.0.1:{self.port};"),
+            ("/var/cache/nginx/blog", str(self.dir / "cache")),
+            (
+                "    location /media/ {",
+                f"""    location = /bench/static-post.html {{
+        alias {static_file};
+        gzip_static on;
+    }}
+
+    location /media/ {{""",
+            ),
+        ):
+            assert old in site, old
+            site = site.replace(old, new)
+        (self.dir / "nginx.conf").write_text(
+            f"daemon off; user root; worker_processes 2; pid {self.dir}/nginx.pid;\n"
+            f"error_log {self.dir}/error.log warn;\n"
+            "events { worker_connections 4096; }\n"
+            f"http {{ include /etc/nginx/mime.types; access_log off; {site} }}\n"
+        )
+        self.process = None
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            ["nginx", "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")],
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/bench/static-post.html", timeout=2).read()
+                return self
+            except OSError:
+                if self.process.poll() is not None:
+                    error = self.process.stderr.read().decode()
+                    raise RuntimeError(f"nginx exited: {error}") from None
+                time.sleep(0.2)
+        raise RuntimeError("nginx did not start within 30 s")
+
+    def __exit__(self, *exc):
+        self.process.send_signal(signal.SIGQUIT)  # graceful
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

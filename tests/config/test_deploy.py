@@ -2,13 +2,18 @@
 behind one load balancer, sharing one PostgreSQL and one Redis. (No docker engine runs on the
 development machines: this checks the file, not a running stack.)"""
 
+import json
 import re
+import urllib.request
 from pathlib import Path
 
+import pytest
 import redis
 import yaml
 
+from bench.harness import Nginx
 from tests.redis_servers import private_redis  # noqa: F401 (fixture)
+from tests.servers import Server, ServerDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,3 +62,54 @@ def test_redis_in_compose_is_bounded_and_evicts_cached_pages_never_buffered_read
     assert server.info("memory")["used_memory"] <= 5 * 2**20
     assert server.hget("blog:readers:pending", "1") == b"7"
     assert server.info("stats")["evicted_keys"] > 0
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory):
+    """deploy/nginx.conf (with its proxy cache) in front of a real gunicorn, on loopback."""
+    tmp = tmp_path_factory.mktemp("edge")
+    database = ServerDatabase(tmp)
+    database.seed([{"id": EDGE_POST, "title": "边缘缓存"}], tmp)
+    static = tmp / "static.html"
+    static.write_text("static")
+    server = Server(database, tmp / "gunicorn.log", threads=4)
+    try:
+        with Nginx(int(server.origin.rsplit(":", 1)[1]), static, tmp) as nginx:
+            yield nginx
+    finally:
+        server.stop()
+        database.drop()
+
+
+EDGE_POST = 40001
+
+
+def through(nginx, path: str, **request) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(nginx.url + path, **request)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, response.headers, response.read()
+
+
+@pytest.mark.slow
+def test_nginx_caches_anonymous_pages_and_passes_sessions_and_posts_through(edge):
+    path = f"/archives/{EDGE_POST}/"
+    statuses = [through(edge, path)[1]["X-Cache"] for _ in range(3)]
+    assert statuses == ["MISS", "HIT", "HIT"]
+    for cookie in ("sessionid=abc", "messages=x"):
+        headers = through(edge, path, headers={"Cookie": cookie})[1]
+        assert headers["X-Cache"] == "BYPASS", cookie
+    # The reader beacon is a POST: every one reaches the app.
+    beacon = f"/archives/{EDGE_POST}/read"
+    for _ in range(2):
+        status, headers, body = through(
+            edge,
+            beacon,
+            method="POST",
+            data=b"cookies=0",
+            headers={"Sec-Fetch-Site": "same-origin"},
+        )
+        assert status == 200 and headers.get("X-Cache") in (None, "")
+        assert "readers" in json.loads(body)
+    # Private pages are never kept at the edge.
+    assert through(edge, "/admin/login/")[1]["X-Cache"] != "HIT"
+    assert through(edge, "/admin/login/")[1]["X-Cache"] != "HIT"

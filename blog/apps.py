@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -24,5 +25,8 @@ class BlogConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (cache invalidation only)
+        from .clients import check_client_address
+
+        checks.register(check_client_address, checks.Tags.security)
 
         post_migrate.connect(_repair_search_index, sender=self)

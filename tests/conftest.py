@@ -1,13 +1,15 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Every test starts with an empty cache (sidebar, rate limits, dedupe keys)."""
+    """Every test starts with empty caches (sidebar, dedupe keys; rate limits)."""
     cache.clear()
+    caches["limits"].clear()
     yield
     cache.clear()
+    caches["limits"].clear()
 
 
 @pytest.fixture

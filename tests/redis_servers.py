@@ -24,16 +24,16 @@ def private_redis(tmp_path):
 
 def cache_settings(url: str, *, timeout: float = 0.2, cooldown: float = 60.0) -> dict:
     """CACHES for the production backend (config.cache.RedisCache) at ``url``, with short
-    timeouts so that a test waiting for a hung Redis stays quick."""
-    return {
-        "default": {
-            "BACKEND": "config.cache.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "test-outage",
-            "OPTIONS": {
-                "socket_timeout": timeout,
-                "socket_connect_timeout": timeout,
-                "cooldown": cooldown,
-            },
-        }
+    timeouts so that a test waiting for a hung Redis stays quick. Rate limits in the same Redis,
+    as in production."""
+    redis_cache = {
+        "BACKEND": "config.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "test-outage",
+        "OPTIONS": {
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            "cooldown": cooldown,
+        },
     }
+    return {"default": redis_cache, "limits": redis_cache}

@@ -116,16 +116,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "1"))
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "config.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "blog"),
-            "OPTIONS": {
-                "socket_connect_timeout": REDIS_TIMEOUT,
-                "socket_timeout": REDIS_TIMEOUT,
-            },
+    _redis_cache = {
+        "BACKEND": "config.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "blog"),
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_TIMEOUT,
+            "socket_timeout": REDIS_TIMEOUT,
         },
+    }
+    CACHES = {
+        "default": _redis_cache,
+        # Rate-limit counters (blog.clients.hit): Redis keeps them with their timeouts.
+        "limits": _redis_cache,
         # Page bodies and fragments this process served (blog.pagecache), kept unpickled; the
         # generation in their keys is pushed by Redis (blog.generation_push). MAX_ENTRIES per
         # process (most pages are 20-60 KB; a post with hundreds of comments a few hundred KB).
@@ -136,7 +139,17 @@ if REDIS_URL:
         },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Rate-limit counters apart from the default cache's 300 entries, which page and dedupe
+        # entries would otherwise push out (330 beacons reset a comment limit): a few hundred
+        # bytes each, so room for every client of a busy hour.
+        "limits": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "limits",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
+    }
 
 # Reader counts (N位读者): see blog/readers/ and docs/readers.md.
 # One read = one browser reading one post within BLOG_READ_WINDOW seconds.
@@ -148,9 +161,16 @@ BLOG_READER_FLUSH_INTERVAL = int(os.environ.get("BLOG_READER_FLUSH_INTERVAL", "6
 BLOG_READER_REDIS_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "blog") + ":readers:"
 if BLOG_READER_BUFFER and not REDIS_URL:
     raise ImproperlyConfigured("BLOG_READER_BUFFER needs REDIS_URL (the buffer lives in Redis).")
-# The request header holding the client address when behind a trusted reverse proxy
-# (e.g. "HTTP_X_REAL_IP"); empty means REMOTE_ADDR. Only ever stored as a keyed hash.
-BLOG_CLIENT_IP_HEADER = os.environ.get("DJANGO_CLIENT_IP_HEADER", "")
+# New visitors one client address may add (docs/readers.md): (reads, seconds) to one post, and
+# to all posts together. A household or an office behind one NAT stays far below both.
+BLOG_READER_NEW_PER_POST = (20, 3600)
+BLOG_READER_NEW_PER_ADDRESS = (200, 3600)
+
+# The client address (blog.clients.client_address, used by reader counts, comments and login
+# lockouts): the number of reverse proxies in front of the site that each append the address
+# they received from to X-Forwarded-For (docker-compose's nginx: 1). 0 means REMOTE_ADDR, and
+# a forged X-Forwarded-For is ignored. Only ever stored as a keyed hash.
+BLOG_PROXY_COUNT = int(os.environ.get("BLOG_PROXY_COUNT", "0"))
 
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses to authenticate a locked-out username/address before the password
@@ -288,9 +308,8 @@ SECURE_CSP = {
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins from one address (for
 # any usernames: spraying many usernames counts too), that address may not log in for
 # AXES_COOLOFF_TIME. Per address, not per username, so nobody elsewhere can lock the author out.
-# Attempts are stored in the database (shared by every worker, visible in the admin). Behind a
-# proxy, set AXES_PROXY_COUNT so the client address comes from X-Forwarded-For instead of the
-# proxy's own.
+# Attempts are stored in the database (shared by every worker, visible in the admin). The address
+# is the site's own (BLOG_PROXY_COUNT behind a proxy); a system check insists on it.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["ip_address"]
@@ -298,6 +317,4 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "accounts.lockout.client_username"
-if os.environ.get("AXES_PROXY_COUNT"):
-    AXES_IPWARE_PROXY_COUNT = int(os.environ["AXES_PROXY_COUNT"])
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+AXES_CLIENT_IP_CALLABLE = "blog.clients.client_address"

@@ -29,13 +29,12 @@ def buffer(settings):
     """Buffered counting on the real Redis, with dedupe in a Redis cache (as in production)."""
     prefix = f"test-readers-{uuid.uuid4().hex[:12]}"
     settings.REDIS_URL = REDIS_URL
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        }
+    redis_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": prefix,
     }
+    settings.CACHES = {"default": redis_cache, "limits": redis_cache}
     settings.BLOG_READER_BUFFER = True
     settings.BLOG_READER_REDIS_PREFIX = f"{prefix}:readers:"
     settings.BLOG_READER_FLUSH_INTERVAL = 0  # no automatic flush unless a test turns it on

@@ -2,6 +2,8 @@
 
 One read = one browser reading one post within ``BLOG_READ_WINDOW`` (24 h). Staff, known bots and
 crawlers, prefetches and prerenders are not counted, nor HEAD requests (the beacon takes POST only).
+New visitors are bounded per client address (``within_bounds``), so a script inventing visitors
+adds a few reads an hour, not thousands a minute.
 Reads arrive by a POST beacon that static/js/readers.js sends after the page has loaded, so no
 JavaScript means no count, and the post page itself carries nothing per visitor: a proxy may cache
 it. The beacon's answer carries the new count for the byline.

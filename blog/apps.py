@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -45,5 +46,8 @@ class BlogConfig(AppConfig):
             get_user_model(), unless=lambda user, created, fields: fields == {"last_login"}
         )
         register_due(Post.objects.next_publication)
+        from .clients import check_client_address
+
+        checks.register(check_client_address, checks.Tags.security)
 
         post_migrate.connect(_repair_search_index, sender=self)

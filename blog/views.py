@@ -398,15 +398,17 @@ def comment_create(request, pk):
     if not post.comments_open:
         messages.error(request, _("Comments on this post are closed."))
         return _post_page(request, post, status=403)
-    allowed = spam.allow(request, "comment", settings.BLOG_COMMENT_RATE)
     form = CommentForm(request.POST, post=post, user=request.user)
-    if not form.is_valid() or not allowed:
-        if not allowed:
-            form.add_error(None, _("Too many comments from your address; please wait a while."))
+    status = 400
+    # Only a well-formed comment uses the address's quota: junk posts cannot block anyone.
+    if form.is_valid() and not spam.allow(request, "comment", settings.BLOG_COMMENT_RATE):
+        form.add_error(None, _("Too many comments from your address; please wait a while."))
+        status = 429
+    if not form.is_valid():
         form.refresh_token()
         # A reply comes back on the page of the comment it answers, anything else on page 1.
         page = form.parent_comment.page_number() if form.parent_comment else 1
-        return _post_page(request, post, form, status=400 if allowed else 429, comment_page=page)
+        return _post_page(request, post, form, status=status, comment_page=page)
     comment = workflow.post_comment(form, request)
     if comment.status == Comment.Status.APPROVED:
         messages.success(
@@ -449,15 +451,17 @@ def comment_preview(request, pk):
     post = get_object_or_404(_visible_posts(request).only("id", "comments_open"), pk=pk)
     if not post.comments_open:
         return JsonResponse({"error": _("Comments on this post are closed.")}, status=403)
-    if not spam.allow(request, "preview", settings.BLOG_COMMENT_PREVIEW_RATE):
-        return JsonResponse({"error": _("Too many previews; please wait a while.")}, status=429)
     body = request.POST.get("body", "")
     if len(body) > settings.BLOG_COMMENT_MAX_CHARS:
         message = _("The comment is too long (at most %(limit)s characters).") % {
             "limit": settings.BLOG_COMMENT_MAX_CHARS
         }
         return JsonResponse({"error": message}, status=400)
-    return JsonResponse({"html": comment_html.render(body).html if body.strip() else ""})
+    if not body.strip():
+        return JsonResponse({"html": ""})
+    if not spam.allow(request, "preview", settings.BLOG_COMMENT_PREVIEW_RATE):
+        return JsonResponse({"error": _("Too many previews; please wait a while.")}, status=429)
+    return JsonResponse({"html": comment_html.render(body).html})
 
 
 def comment_unsubscribe(request, token):

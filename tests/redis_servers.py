@@ -24,17 +24,20 @@ def private_redis(tmp_path):
 
 def cache_settings(url: str, *, timeout: float = 0.2, cooldown: float = 60.0) -> dict:
     """CACHES for the production backend (caching.backends.RedisCache) at ``url``, with short
-    timeouts so that a test waiting for a hung Redis stays quick."""
-    return {
-        "default": {
-            "BACKEND": "caching.backends.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "test-outage",
-            "OPTIONS": {
-                "socket_timeout": timeout,
-                "socket_connect_timeout": timeout,
-                "cooldown": cooldown,
-            },
+    timeouts so that a test waiting for a hung Redis stays quick. Rate limits in the same Redis,
+    as in production."""
+    redis_cache = {
+        "BACKEND": "caching.backends.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "test-outage",
+        "OPTIONS": {
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            "cooldown": cooldown,
         },
+    }
+    return {
+        "default": redis_cache,
+        "limits": redis_cache,
         "local": {"BACKEND": "caching.backends.LocalObjectCache", "LOCATION": "test-local"},
     }

@@ -3,8 +3,9 @@
 - a signed timestamp in the form: a form sent back sooner than ``BLOG_COMMENT_MIN_SECONDS``
   after it was rendered, or older than ``BLOG_COMMENT_FORM_MAX_AGE``, is refused;
 - a honeypot field humans never see (checked by the form);
-- a fixed-window rate limit per client address, counted in the cache (shared through Redis when
-  several instances run), keyed by a keyed hash of the address: raw addresses are never stored.
+- a fixed-window rate limit per client address (blog.clients: the address behind the configured
+  proxies), counted in the ``limits`` cache (shared through Redis when several instances run),
+  keyed by a keyed hash of the address: raw addresses are never stored.
 """
 
 import logging
@@ -12,26 +13,17 @@ import time
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
-from django.utils.crypto import salted_hmac
 from redis.exceptions import RedisError
+
+from .. import clients
 
 _TOKEN_SALT = "blog.comments.form"
 logger = logging.getLogger(__name__)
 
 
-def client_address(request) -> str:
-    """The peer address. Behind a reverse proxy, the proxy must set REMOTE_ADDR (e.g. gunicorn's
-    ``--forwarded-allow-ips`` with a trusted proxy); X-Forwarded-For is not read here because any
-    client can forge it."""
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def client_hash(request) -> str:
     """A keyed hash of the client's address: the same client matches, the address is not kept."""
-    return salted_hmac(
-        "blog.comments.client", client_address(request), algorithm="sha256"
-    ).hexdigest()[:32]
+    return clients.client_hash(request, "blog.comments.client")
 
 
 def form_token(post_id: int) -> str:
@@ -60,23 +52,13 @@ def check_form_token(token: str, post_id: int) -> None:
 def allow(request, action: str, rate: tuple[int, int]) -> bool:
     """Count one ``action`` by this client; False once it exceeds ``rate`` = (count, seconds).
 
-    ``cache.add`` + ``cache.incr`` are atomic in Redis and in the local-memory cache, so
-    concurrent requests cannot slip past the limit together.
-
-    When the cache cannot be reached (Redis down) the action is allowed: a reader's comment is
-    worth more than a few minutes of unthrottled spam, which the signed form timestamp, the
-    honeypot and moderation still stop (docs/faults.md).
+    Callers count only well-formed requests, so junk cannot use up a client's quota. When the
+    cache cannot be reached (Redis down) the action is allowed: a reader's comment is worth more
+    than a few minutes of unthrottled spam, which the signed form timestamp, the honeypot and
+    moderation still stop (docs/faults.md).
     """
-    limit, window = rate
-    key = f"blog:rate:{action}:{client_hash(request)}:{int(time.time()) // window}"
     try:
-        cache.add(key, 0, timeout=window + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window + 1)
-            count = 1
+        return clients.hit(f"blog:rate:{action}:{client_hash(request)}", rate)
     except RedisError as exc:
         logger.warning("rate limit %s not applied, the cache is unreachable: %s", action, exc)
         return True
-    return count <= limit

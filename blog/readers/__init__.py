@@ -2,6 +2,8 @@
 
 One read = one browser reading one post within ``BLOG_READ_WINDOW`` (24 h). Staff, known bots and
 crawlers, prefetches and prerenders are not counted, nor HEAD requests (the beacon takes POST only).
+New visitors are bounded per client address (``within_bounds``), so a script inventing visitors
+adds a few reads an hour, not thousands a minute.
 Reads arrive by a POST beacon that static/js/readers.js sends after the page has loaded, so no
 JavaScript means no count, and the post page itself carries nothing per visitor: a proxy may cache
 it. The beacon's answer carries the new count for the byline.
@@ -32,6 +34,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from redis.exceptions import RedisError
 
+from ..clients import client_address, client_hash, hit
 from ..models import Post, ReadDay
 from .buffer import Buffer, FlushResult, flush, pending_reads
 
@@ -103,12 +106,6 @@ def is_same_origin(request) -> bool:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def client_address(request) -> str:
-    header = settings.BLOG_CLIENT_IP_HEADER
-    address = request.META.get(header, "") if header else ""
-    return address.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
 
 
 def identify(request) -> Visitor:
@@ -185,6 +182,9 @@ def _record_read(request, post_id: int) -> Read:
     if not cache.add(seen, 1, timeout=settings.BLOG_READ_WINDOW):
         return Read(current_count(post_id), counted=False, visitor=visitor)
     try:
+        if not within_bounds(request, post_id):
+            cache.delete(seen)  # this browser may count once its address is within the bounds
+            return Read(current_count(post_id), counted=False)
         if settings.BLOG_READER_BUFFER:
             readers, flush_due = _add_buffered(post_id)
         else:
@@ -196,6 +196,20 @@ def _record_read(request, post_id: int) -> Read:
     if flush_due:
         _start_flush()
     return Read(readers, counted=True, visitor=visitor)
+
+
+def within_bounds(request, post_id: int) -> bool:
+    """Whether the client's address may add one more new visitor to this post.
+
+    A script can invent visitors (a new cookie per beacon, a new user agent per request), so new
+    visitors are bounded per address: BLOG_READER_NEW_PER_POST to one post and
+    BLOG_READER_NEW_PER_ADDRESS to all posts together, per window (docs/readers.md). Only new
+    visitors are counted against the bounds: a repeat read never reaches here.
+    """
+    address = client_hash(request, "blog.readers.address")
+    return hit(f"readers:new:{address}:{post_id}", settings.BLOG_READER_NEW_PER_POST) and hit(
+        f"readers:new:{address}", settings.BLOG_READER_NEW_PER_ADDRESS
+    )
 
 
 def current_count(post_id: int) -> int:

@@ -114,8 +114,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Caches (caching/): "local" is this process's memory of the pages, fragments and values it
 # computed, kept unpickled (MAX_ENTRIES per process; most pages are 20-60 KB, a post with hundreds
 # of comments a few hundred KB). "default" is Redis when REDIS_URL is set, shared by every
-# instance (a second tier behind "local", and the store of reader dedupe marks and rate limits),
-# local memory otherwise. caching.backends.RedisCache is Django's backend with short timeouts and a
+# instance (a second tier behind "local", and the store of reader dedupe marks), local memory
+# otherwise. caching.backends.RedisCache is Django's backend with short timeouts and a
 # breaker, so a hung Redis costs a request one REDIS_TIMEOUT at most (docs/faults.md).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "1"))
@@ -126,9 +126,17 @@ CACHES = {
         "LOCATION": "local",
         "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("BLOG_PAGE_LOCAL_ENTRIES", "500"))},
     },
+    # Rate-limit counters (blog.clients.hit) apart from what pages and reader dedupe put in the
+    # default cache, which would otherwise push them out (330 beacons reset a comment limit);
+    # a few hundred bytes each, so room for every client of a busy hour. With Redis: Redis.
+    "limits": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "limits",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 if REDIS_URL:
-    CACHES["default"] = {
+    CACHES["default"] = CACHES["limits"] = {
         "BACKEND": "caching.backends.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "blog"),
@@ -145,9 +153,16 @@ BLOG_READER_FLUSH_INTERVAL = int(os.environ.get("BLOG_READER_FLUSH_INTERVAL", "6
 BLOG_READER_REDIS_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "blog") + ":readers:"
 if BLOG_READER_BUFFER and not REDIS_URL:
     raise ImproperlyConfigured("BLOG_READER_BUFFER needs REDIS_URL (the buffer lives in Redis).")
-# The request header holding the client address when behind a trusted reverse proxy
-# (e.g. "HTTP_X_REAL_IP"); empty means REMOTE_ADDR. Only ever stored as a keyed hash.
-BLOG_CLIENT_IP_HEADER = os.environ.get("DJANGO_CLIENT_IP_HEADER", "")
+# New visitors one client address may add (docs/readers.md): (reads, seconds) to one post, and
+# to all posts together. A household or an office behind one NAT stays far below both.
+BLOG_READER_NEW_PER_POST = (20, 3600)
+BLOG_READER_NEW_PER_ADDRESS = (200, 3600)
+
+# The client address (blog.clients.client_address, used by reader counts, comments and login
+# lockouts): the number of reverse proxies in front of the site that each append the address
+# they received from to X-Forwarded-For (docker-compose's nginx: 1). 0 means REMOTE_ADDR, and
+# a forged X-Forwarded-For is ignored. Only ever stored as a keyed hash.
+BLOG_PROXY_COUNT = int(os.environ.get("BLOG_PROXY_COUNT", "0"))
 
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses to authenticate a locked-out username/address before the password
@@ -285,9 +300,8 @@ SECURE_CSP = {
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins from one address (for
 # any usernames: spraying many usernames counts too), that address may not log in for
 # AXES_COOLOFF_TIME. Per address, not per username, so nobody elsewhere can lock the author out.
-# Attempts are stored in the database (shared by every worker, visible in the admin). Behind a
-# proxy, set AXES_PROXY_COUNT so the client address comes from X-Forwarded-For instead of the
-# proxy's own.
+# Attempts are stored in the database (shared by every worker, visible in the admin). The address
+# is the site's own (BLOG_PROXY_COUNT behind a proxy); a system check insists on it.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["ip_address"]
@@ -295,6 +309,4 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "accounts.lockout.client_username"
-if os.environ.get("AXES_PROXY_COUNT"):
-    AXES_IPWARE_PROXY_COUNT = int(os.environ["AXES_PROXY_COUNT"])
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+AXES_CLIENT_IP_CALLABLE = "blog.clients.client_address"

@@ -1,6 +1,10 @@
 """Logging in: lockout after repeated failures (django-axes) and password rules."""
 
+import json
+from pathlib import Path
+
 import pytest
+import yaml
 from axes.models import AccessAttempt
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -8,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from tests.config.test_settings import PROD_ENV, manage
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -15,12 +20,33 @@ pytestmark = pytest.mark.django_db
 GOOD_PASSWORD = "correct horse battery staple"
 
 
-def attempt(client, username, password, ip="203.0.113.7"):
+def attempt(client, username, password, ip="203.0.113.7", **headers):
     return client.post(
         reverse("admin:login"),
         {"username": username, "password": password, "next": reverse("admin:index")},
         REMOTE_ADDR=ip,
+        **headers,
     )
+
+
+@pytest.fixture
+def behind_compose_proxy(settings):
+    """The client-address settings that config.settings.prod computes from docker-compose.yml's
+    environment for the web service (the values interpolated from the host left out)."""
+    compose = yaml.safe_load((Path(settings.BASE_DIR) / "docker-compose.yml").read_text())
+    env = {
+        name: str(value)
+        for name, value in compose["x-web"]["environment"].items()
+        if "${" not in str(value)
+    }
+    script = (
+        "import json; from django.conf import settings as s; print(json.dumps({k: getattr(s, k) "
+        "for k in dir(s) if 'PROXY' in k or 'CLIENT_IP' in k}))"
+    )
+    result = manage("shell", "--no-imports", "-c", script, env=PROD_ENV | env)
+    assert result.returncode == 0, result.stderr
+    for name, value in json.loads(result.stdout).items():
+        setattr(settings, name, tuple(value) if isinstance(value, list) else value)
 
 
 def test_a_wrong_password_shows_the_login_form_again(client):
@@ -54,6 +80,31 @@ def test_lockout_is_per_address_so_the_author_can_still_log_in_elsewhere(client,
     home = attempt(client, "author", GOOD_PASSWORD, ip="198.51.100.20")
     assert home.status_code == 302
     assert home["Location"] == reverse("admin:index")
+
+
+def test_behind_the_compose_proxy_one_clients_failures_do_not_lock_out_another(
+    client, behind_compose_proxy, settings
+):
+    StaffFactory(username="author")
+    nginx = "172.18.0.5"  # every request reaches gunicorn from the proxy
+    client_a = {"HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    # Client B even writes its own X-Forwarded-For: nginx appends the real address after it.
+    client_b = {"HTTP_X_FORWARDED_FOR": "198.51.100.7, 203.0.113.20"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "author", "wrong", ip=nginx, **client_a)
+    assert attempt(client, "author", GOOD_PASSWORD, ip=nginx, **client_a).status_code == 429
+    home = attempt(client, "author", GOOD_PASSWORD, ip=nginx, **client_b)
+    assert home.status_code == 302
+    assert home["Location"] == reverse("admin:index")
+    assert AccessAttempt.objects.get().ip_address == "198.51.100.7"
+
+
+def test_without_a_proxy_a_forged_forwarded_for_does_not_escape_the_lockout(client, settings):
+    StaffFactory(username="author")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "author", "wrong", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+    forged = {"HTTP_X_FORWARDED_FOR": "198.51.100.99"}
+    assert attempt(client, "author", GOOD_PASSWORD, **forged).status_code == 429
 
 
 def test_trying_many_usernames_from_one_address_locks_that_address(client, settings):

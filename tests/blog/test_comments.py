@@ -273,6 +273,34 @@ def test_rate_limit_window_passes(client, settings):
         assert submit(client, post).status_code == 303
 
 
+def test_junk_posts_do_not_use_the_comment_quota(client, settings):
+    post = PostFactory()
+    url = reverse("blog:comment_create", args=[post.pk])
+    for _ in range(settings.BLOG_COMMENT_RATE[0] + 1):
+        assert client.post(url, {"x": "1"}).status_code == 400
+    assert submit(client, post).status_code == 303
+
+
+def test_reader_traffic_cannot_evict_the_comment_limit(client, settings):
+    """Without Redis, the default cache keeps 300 entries: 330 reader dedupe marks push older
+    entries out. The limits live in a cache of their own."""
+    from django.core.cache import cache
+
+    from tests.blog.test_readers import beacon
+
+    settings.BLOG_COMMENT_RATE = (2, 600)
+    post = PostFactory()
+    with time_machine.travel(timezone.now(), tick=False):
+        for _ in range(2):
+            assert submit(client, post).status_code == 303
+        readers = Client()
+        for n in range(330):  # 330 readers, each from an address of its own
+            beacon(readers, post, REMOTE_ADDR=f"10.1.{n // 200}.{n % 200}")
+        assert len(cache._cache) < 330  # the default cache did push entries out
+        assert submit(client, post).status_code == 429
+    assert Comment.objects.count() == 2
+
+
 def test_address_is_stored_only_as_a_keyed_hash(client):
     post = PostFactory()
     client.post(
@@ -489,7 +517,9 @@ def test_preview_is_rate_limited_and_size_limited(client, settings):
     post = PostFactory()
     url = reverse("blog:comment_preview", args=[post.pk])
     assert client.post(url, {"body": "长" * 10_001}).status_code == 400
-    assert client.post(url, {"body": "a"}).status_code == 200
+    assert client.post(url, {"body": ""}).json() == {"html": ""}
+    for _ in range(2):  # the refused and the empty preview used none of the quota
+        assert client.post(url, {"body": "a"}).status_code == 200
     response = client.post(url, {"body": "a"})
     assert response.status_code == 429 and response.json()["error"]
 

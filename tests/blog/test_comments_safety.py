@@ -135,10 +135,12 @@ def test_images_and_raw_html_are_shown_as_text_or_links():
 
 
 def test_pathological_inputs_render_quickly():
+    # Each takes well under 0.4 s here; the bound is generous for a loaded 2-core machine and
+    # still catches quadratic blow-ups (minutes).
     for source in ["[" * 10_000, "[![" * 3_333, "*a" * 5_000, "&#x" * 3_333, "$a$" * 3_333]:
         started = time.perf_counter()
         render(source)
-        assert time.perf_counter() - started < 2, source[:10]
+        assert time.perf_counter() - started < 10, source[:10]
 
 
 @pytest.mark.parametrize(

@@ -112,11 +112,62 @@ def test_without_a_cookie_the_visitor_is_a_keyed_hash_of_address_and_agent(clien
     assert any(f"readers:seen:{post.pk}:h" in key for key in cache._cache)
 
 
-def test_the_client_address_can_come_from_a_trusted_proxy_header(client, settings):
-    settings.BLOG_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+# -- a script inventing visitors --------------------------------------------------------------
+
+
+def new_visitor(client, post, **headers):
+    """A beacon that says it keeps cookies but brings none: each one mints a new visitor."""
+    client.cookies.clear()
+    return beacon(client, post, data={"cookies": "1"}, **headers)
+
+
+def test_one_address_adds_at_most_20_new_visitors_to_a_post_per_hour(client, settings):
+    assert settings.BLOG_READER_NEW_PER_POST == (20, 3600)
+    post = PostFactory(reader_count=100)
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        answers = [new_visitor(client, post, REMOTE_ADDR="203.0.113.9") for _ in range(30)]
+        assert [a.json()["counted"] for a in answers] == [True] * 20 + [False] * 10
+        assert answers[-1].json()["readers"] == 120
+        assert "Set-Cookie" not in str(answers[-1].cookies)  # a refused visitor gets no cookie
+        # Rotating user agents without cookies (hashed visitors) is bounded the same way.
+        for n in range(10):
+            agent = BROWSER.replace("131", str(100 + n))
+            answer = beacon(client, post, REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=agent)
+            assert answer.json()["counted"] is False
+        assert stored(post) == 120
+        # Another address (a neighbour) is not affected; the next hour the address counts again.
+        assert new_visitor(client, post, REMOTE_ADDR="198.51.100.1").json()["counted"] is True
+        traveller.shift(3600)
+        assert new_visitor(client, post, REMOTE_ADDR="203.0.113.9").json()["counted"] is True
+    assert stored(post) == 122
+
+
+def test_one_address_adds_a_bounded_number_of_new_visitors_to_all_posts(client, settings):
+    settings.BLOG_READER_NEW_PER_ADDRESS = (50, 3600)
+    posts = PostFactory.create_batch(3)
+    with time_machine.travel(timezone.now(), tick=False):
+        for post in posts:
+            for _ in range(20):
+                new_visitor(client, post, REMOTE_ADDR="203.0.113.9")
+    assert sum(stored(post) for post in posts) == 50
+
+
+def test_an_ipv6_client_is_bounded_by_its_64_network(client, settings):
+    settings.BLOG_READER_NEW_PER_POST = (5, 3600)
     post = PostFactory()
-    for address in ("198.51.100.1", "198.51.100.2", "198.51.100.2"):
-        beacon(client, post, REMOTE_ADDR="10.0.0.1", HTTP_X_REAL_IP=address)
+    with time_machine.travel(timezone.now(), tick=False):
+        for n in range(10):
+            new_visitor(client, post, REMOTE_ADDR=f"2001:db8:0:7::{n:x}")
+        new_visitor(client, post, REMOTE_ADDR="2001:db8:0:8::1")  # another network
+    assert stored(post) == 6
+
+
+def test_repeat_reads_do_not_use_the_bound(client, settings):
+    settings.BLOG_READER_NEW_PER_POST = (2, 3600)
+    post = PostFactory()
+    for _ in range(5):
+        beacon(client, post, cookie=token(1), REMOTE_ADDR="203.0.113.9")
+    assert new_visitor(client, post, REMOTE_ADDR="203.0.113.9").json()["counted"] is True
     assert stored(post) == 2
 
 

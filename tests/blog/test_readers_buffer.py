@@ -29,12 +29,14 @@ def buffer(settings):
     """Buffered counting on the real Redis, with dedupe in a Redis cache (as in production)."""
     prefix = f"test-readers-{uuid.uuid4().hex[:12]}"
     settings.REDIS_URL = REDIS_URL
+    redis_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": prefix,
+    }
     settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        },
+        "default": redis_cache,
+        "limits": redis_cache,
         "local": {"BACKEND": "caching.backends.LocalObjectCache", "LOCATION": "test-local"},
     }
     settings.BLOG_READER_BUFFER = True

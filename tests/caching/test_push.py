@@ -41,10 +41,13 @@ def test_cache_hits_send_no_command_to_redis(client, own_redis):
     client.get(post.get_absolute_url())  # renders, stores, subscribes
     client.get(post.get_absolute_url())
     before = commands(own_redis)
+    started = time.monotonic()
     for _ in range(50):
         assert client.get(post.get_absolute_url()).status_code == 200
-    # At most a liveness PING per second (and this INFO query's own count).
-    assert commands(own_redis) - before <= 3
+    # A liveness PING per PING_EVERY at most (and this INFO query's own count), however long the
+    # 50 requests took on a loaded machine: not a command per hit.
+    pings = int((time.monotonic() - started) / push.PING_EVERY) + 1
+    assert commands(own_redis) - before <= pings + 2
 
 
 def test_a_change_published_by_another_instance_shows_on_the_next_request(client, own_redis):

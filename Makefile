@@ -26,16 +26,16 @@ $(BIN)/.installed: pyproject.toml
 
 # MathJax for typesetting math at save time (blog/mathjax.py). Without Node the blog still runs:
 # the browser typesets, and `manage.py typeset_math` catches up once Node is installed.
-mathjax/node_modules/.installed: mathjax/package.json mathjax/package-lock.json
+mathjax-node/node_modules/.installed: mathjax-node/package.json mathjax-node/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --prefix mathjax --no-audit --no-fund --silent && touch $@; \
+		npm ci --prefix mathjax-node --no-audit --no-fund --silent && touch $@; \
 	else echo "note: npm not found; math will be typeset in the browser (see docs/math.md)"; fi
 
-install: $(BIN)/.installed mathjax/node_modules/.installed
+install: $(BIN)/.installed mathjax-node/node_modules/.installed
 
 # Regenerate MathJax's CHTML stylesheet after upgrading mathjax-full, then run typeset_math.
-mathjax-css: mathjax/node_modules/.installed
-	node mathjax/typeset.mjs --stylesheet > static/css/mathjax-chtml.css
+mathjax-css: mathjax-node/node_modules/.installed
+	node mathjax-node/typeset.mjs --stylesheet > static/css/mathjax-chtml.css
 
 run: install
 	$(BIN)/python manage.py migrate --no-input

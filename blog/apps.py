@@ -23,6 +23,6 @@ class BlogConfig(AppConfig):
     verbose_name = _("Blog")
 
     def ready(self):
-        from . import signals  # noqa: F401  (cache invalidation only)
+        from . import mathjax, signals  # noqa: F401  (a system check; cache invalidation)
 
         post_migrate.connect(_repair_search_index, sender=self)

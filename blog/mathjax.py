@@ -1,6 +1,6 @@
 """Math typeset on the server when a post or an approved comment is saved.
 
-``mathjax/typeset.mjs`` runs MathJax 3.2.2 (the version the browser loads) in Node with the
+``mathjax-node/typeset.mjs`` runs MathJax 3.2.2 (the version the browser loads) in Node with the
 browser's configuration and turns the ``\\(..\\)`` / ``\\[..\\]`` / ``\\begin{equation}`` left by
 ``blog.markup`` into CommonHTML (with MathJax's assistive MathML inside), so pages need no
 MathJax; feeds keep only the MathML (:func:`mathml_only`). One Node process typesets a batch.
@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core import checks
 
 logger = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent / "mathjax"
+ROOT = Path(__file__).resolve().parent.parent / "mathjax-node"
 SCRIPT = ROOT / "typeset.mjs"
 PACKAGE = ROOT / "node_modules" / "mathjax-full" / "package.json"
 
@@ -84,10 +85,24 @@ def typeset_comment(html: str, number: int) -> str | None:
     return documents[0] if documents else None
 
 
-
 def mathml_only(html: str) -> str:
     """Typeset HTML for places without MathJax's stylesheet (feeds): each formula becomes the
     MathML MathJax put beside it for screen readers, and one that is only an ``\\eqref``
     becomes a plain "(n)" link (browsers follow no MathML links)."""
     html = _CONTAINER.sub(lambda m: m["math"], html)
     return _EQREF_ONLY.sub(lambda m: f'<a href="{m["href"]}">{m["tag"]}</a>', html)
+
+
+@checks.register()
+def check_node(app_configs, **kwargs):
+    """Say once, when the server starts, that math falls back to the browser."""
+    if not settings.BLOG_MATHJAX_NODE or node():
+        return []
+    return [
+        checks.Warning(
+            "Node or MathJax's npm packages are missing: math will be typeset in the readers' "
+            "browsers.",
+            hint="Run `make install` (needs Node and npm), then `manage.py typeset_math`.",
+            id="blog.W001",
+        )
+    ]

@@ -1,6 +1,11 @@
 FROM python:3.13-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# Node runs MathJax when a post is saved (blog/mathjax.py).
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm \
+    && rm -rf /var/lib/apt/lists/*
+COPY mathjax-node/package.json mathjax-node/package-lock.json mathjax-node/
+RUN npm ci --prefix mathjax-node --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY pyproject.toml README.md ./
 RUN pip install --no-cache-dir .
 COPY . .

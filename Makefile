@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$HOME/.pyenv/versions/
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: install run test test-sqlite test-postgres browsers nginx vnu lint format check messages bench bench-readers faults clean
+.PHONY: install mathjax-css run test test-sqlite test-postgres browsers nginx vnu lint format check messages bench bench-readers faults clean
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -24,7 +24,18 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet '.[dev]'
 	@touch $@
 
-install: $(BIN)/.installed
+# MathJax for typesetting math at save time (blog/mathjax.py). Without Node the blog still runs:
+# the browser typesets, and `manage.py typeset_math` catches up once Node is installed.
+mathjax-node/node_modules/.installed: mathjax-node/package.json mathjax-node/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix mathjax-node --no-audit --no-fund --silent && touch $@; \
+	else echo "note: npm not found; math will be typeset in the browser (see docs/math.md)"; fi
+
+install: $(BIN)/.installed mathjax-node/node_modules/.installed
+
+# Regenerate MathJax's CHTML stylesheet after upgrading mathjax-full, then run typeset_math.
+mathjax-css: mathjax-node/node_modules/.installed
+	node mathjax-node/typeset.mjs --stylesheet > static/css/mathjax-chtml.css
 
 run: install
 	$(BIN)/python manage.py migrate --no-input

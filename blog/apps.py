@@ -47,7 +47,9 @@ class BlogConfig(AppConfig):
         )
         register_due(Post.objects.next_publication)
         from .clients import check_client_address
+        from .mathjax import check_node
 
         checks.register(check_client_address, checks.Tags.security)
+        checks.register(check_node)
 
         post_migrate.connect(_repair_search_index, sender=self)

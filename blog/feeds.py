@@ -1,7 +1,8 @@
 """RSS 2.0 and Atom feeds for the whole site and for each category, tag and series.
 
-Items carry the full post HTML with math left as TeX in its ``\\(..\\)`` / ``\\[..\\]`` delimiters,
-so a MathJax-capable reader typesets it and any other shows readable TeX. Every URL is absolute
+Items carry the full post HTML with its math as MathML (``blog.mathjax.mathml_only``: feed readers
+render it natively; an ``\\eqref`` is a "(n)" link to the equation on the post's page). A post saved
+without Node still has its TeX, in ``\\(..\\)`` / ``\\[..\\]`` delimiters. Every URL is absolute
 and built from ``settings.SITE_URL`` (``link``, ``feed_url`` and ``item_link`` return absolute
 URLs, which the syndication framework then leaves alone instead of prefixing the request's Host);
 relative links and images inside the HTML are made absolute too.
@@ -16,6 +17,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import gettext_lazy as _
 
+from .mathjax import mathml_only
 from .models import Category, Comment, Post, Series, Tag
 from .sharing import absolute_url
 
@@ -84,7 +86,7 @@ class LatestPostsFeed(Feed):
         return absolute_url(item.get_absolute_url())
 
     def item_description(self, item):
-        return absolute_html(item.body_html, self.item_link(item))
+        return absolute_html(mathml_only(item.body_html), self.item_link(item))
 
     def item_author_name(self, item):
         return ", ".join(author.public_name for author in item.ordered_authors())
@@ -108,7 +110,7 @@ class LatestPostsAtomFeed(LatestPostsFeed):
         return item.excerpt  # Atom's <summary>; the full HTML goes into <content>
 
     def item_extra_kwargs(self, item):
-        return {"content": absolute_html(item.body_html, self.item_link(item))}
+        return {"content": absolute_html(mathml_only(item.body_html), self.item_link(item))}
 
 
 class _ObjectFeed:
@@ -199,7 +201,7 @@ class CommentsFeed(Feed):
         }
 
     def item_description(self, comment):
-        return comment.body_html
+        return absolute_html(mathml_only(comment.body_html), self.item_link(comment))
 
     def item_link(self, comment):
         return settings.SITE_URL + comment.get_absolute_url()

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
-from . import markup
+from . import markup, mathjax
 from .comments import threads
 
 CHINESE_NUMERALS = "零一二三四五六七八九"
@@ -114,14 +114,18 @@ class PostQuerySet(models.QuerySet):
 
     def for_post_page(self):
         """The post page's post in one query: category, series, comment count and
-        ``comments_have_math`` (whether an approved comment needs MathJax). Its authors and tags
+        ``comments_have_math`` / ``comments_need_mathjax`` (whether an approved comment has math /
+        has math left to the browser's MathJax). Its authors and tags
         are loaded when first used (``ordered_authors()``, ``tag_list``): most requests take the
         parts of the page that show them from the cache."""
         math = Comment.objects.approved().filter(post=OuterRef("pk"), has_math=True)
         return (
             self.select_related("category", "series")
             .with_comment_counts()
-            .annotate(comments_have_math=Exists(math))
+            .annotate(
+                comments_have_math=Exists(math),
+                comments_need_mathjax=Exists(math.filter(math_typeset=False)),
+            )
             .defer("body", "search_text")
         )
 
@@ -236,6 +240,8 @@ class Post(models.Model):
     # The body as plain text with TeX kept: what search indexes and cuts snippets from.
     search_text = models.TextField(editable=False, default="")
     has_math = models.BooleanField(editable=False, default=False)
+    # body_html and teaser_html carry typeset math (blog/mathjax.py): the page loads no MathJax.
+    math_typeset = models.BooleanField(editable=False, default=False)
     has_more = models.BooleanField(editable=False, default=False)
     status = models.CharField(
         _("status"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
@@ -325,6 +331,7 @@ class Post(models.Model):
                 "excerpt",
                 "search_text",
                 "has_math",
+                "math_typeset",
                 "has_more",
             }
         super().save(*args, **kwargs)
@@ -335,12 +342,21 @@ class Post(models.Model):
     def render(self):
         """Store the HTML of the body and teaser: pages never render Markdown per request."""
         rendered = markup.render_post(self.body)
-        self.body_html = rendered.html
-        self.teaser_html = rendered.teaser_html
+        typeset = (
+            mathjax.typeset_post(rendered.html, rendered.teaser_html) if rendered.has_math else None
+        )
+        self.body_html = typeset.html if typeset else rendered.html
+        self.teaser_html = typeset.teaser_html if typeset else rendered.teaser_html
+        self.math_typeset = typeset is not None
         self.excerpt = rendered.excerpt
         self.search_text = rendered.search_text
         self.has_math = rendered.has_math
         self.has_more = rendered.has_more
+
+    @property
+    def needs_mathjax(self) -> bool:
+        """Whether the page must load MathJax to typeset this post (no Node when it was saved)."""
+        return self.has_math and not self.math_typeset
 
     @property
     def is_public(self) -> bool:
@@ -493,6 +509,8 @@ class Comment(models.Model):
     body_html = models.TextField(editable=False, default="")
     excerpt = models.CharField(editable=False, max_length=200, default="")
     has_math = models.BooleanField(editable=False, default=False)
+    # body_html carries typeset math (done when the comment is approved, blog/mathjax.py).
+    math_typeset = models.BooleanField(editable=False, default=False)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     created_at = models.DateTimeField(_("posted"), default=timezone.now)
     approved_at = models.DateTimeField(_("first approved"), null=True, blank=True, editable=False)
@@ -550,7 +568,13 @@ class Comment(models.Model):
         self.render()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "body" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "body_html", "excerpt", "has_math"}
+            kwargs["update_fields"] = {
+                *update_fields,
+                "body_html",
+                "excerpt",
+                "has_math",
+                "math_typeset",
+            }
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -559,13 +583,18 @@ class Comment(models.Model):
         return reverse("blog:comment_permalink", args=[self.post_id, self.number])
 
     def render(self):
-        """Store the sanitised HTML and a plain-text excerpt of the body."""
+        """Store the sanitised HTML and a plain-text excerpt of the body; an approved comment's
+        math is typeset (a held one's is not: anyone can post, only staff make Node run)."""
         from .comments.html import render
 
         rendered = render(self.body)
-        self.body_html = rendered.html
+        typeset = None
+        if rendered.has_math and self.status == self.Status.APPROVED:
+            typeset = mathjax.typeset_comment(rendered.html, self.number)
+        self.body_html = typeset or rendered.html
         self.excerpt = rendered.excerpt
         self.has_math = rendered.has_math
+        self.math_typeset = typeset is not None
 
     @property
     def anchor(self) -> str:

@@ -77,7 +77,8 @@ def _post_list(request, queryset, number, template, context):
     context |= {
         "page_obj": page,
         "posts": page.object_list,
-        "needs_math": any(post.has_math for post in page.object_list),
+        "needs_math": any(post.needs_mathjax for post in page.object_list),
+        "typeset_math": any(post.math_typeset for post in page.object_list),
     }
     return render(request, template, context)
 
@@ -157,9 +158,10 @@ def _post_page(request, post, comment_form=None, status=200, comment_page=1):
         # An anonymous reader's empty form is the same for everyone (no CSRF token: the page
         # stays cacheable), so it is a cached fragment too.
         "comment_form_shared": shared_form and post.comments_open,
-        # MathJax only if the post or a shown comment has math; the comment preview loads it on
-        # demand (static/js/comments.js).
-        "needs_math": post.has_math or post.comments_have_math,
+        # MathJax only if the post or a shown comment has math not typeset on the server; the
+        # comment preview loads it on demand (static/js/comments.js).
+        "needs_math": post.needs_mathjax or post.comments_need_mathjax,
+        "typeset_math": post.math_typeset or post.comments_have_math,
     }
     if post.series_id:
         series = _lazy(post.series_neighbours)
@@ -244,7 +246,8 @@ def series_detail(request, slug):
     context = {
         "series": series,
         "parts": parts,
-        "needs_math": any(part.has_math for part in parts),
+        "needs_math": any(part.needs_mathjax for part in parts),
+        "typeset_math": any(part.math_typeset for part in parts),
         "citation": citations.for_series(series, parts),
     }
     return render(request, "blog/series_detail.html", context)

@@ -110,12 +110,18 @@ def approve(comments) -> int:
             .select_for_update()
             .values_list("pk", flat=True)
         )
-        changed = comments.exclude(status=Comment.Status.APPROVED).update(
+        newly_approved = list(
+            comments.exclude(status=Comment.Status.APPROVED).values_list("pk", flat=True)
+        )
+        changed = Comment.objects.filter(pk__in=newly_approved).update(
             status=Comment.Status.APPROVED
         )
         Comment.objects.filter(pk__in=first_time).update(approved_at=timezone.now())
         for comment in Comment.objects.filter(pk__in=first_time).select_related("post", "parent"):
             transaction.on_commit(partial(notify.reply, comment))
+    # Their math is typeset now that they are public (outside the transaction: Node takes time).
+    for comment in Comment.objects.filter(pk__in=newly_approved, has_math=True):
+        comment.save(update_fields=["body_html", "math_typeset"])
     content_changed()
     return changed
 

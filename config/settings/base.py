@@ -216,6 +216,9 @@ BLOG_PAGE_CACHE_SECONDS = int(os.environ.get("BLOG_PAGE_CACHE_SECONDS", "300"))
 BLOG_PAGE_MAX_AGE = int(os.environ.get("BLOG_PAGE_MAX_AGE", "60"))
 BLOG_RELATED_POSTS = 10
 BLOG_TEASER_CHARS = 240
+# Node runs MathJax when a post is saved (blog/mathjax.py); empty or missing: the browser typesets.
+BLOG_MATHJAX_NODE = os.environ.get("BLOG_MATHJAX_NODE", "node")
+BLOG_MATHJAX_TIMEOUT = 60  # seconds for one batch of documents
 
 # Logs: one JSON object per line on stderr (DJANGO_LOG_FORMAT=plain for a terminal). Every request
 # is logged by config.logs.RequestLogMiddleware ("blog.requests"); errors by django.request with

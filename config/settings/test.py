@@ -10,3 +10,6 @@ SITE_URL = "https://kexue.test"
 ALLOWED_HOSTS = ["*"]
 
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# Saving a post with math would start Node each time; the tests that typeset on the server turn
+# it on (tests/blog/test_mathjax.py), the rest exercise the browser-side fallback.
+BLOG_MATHJAX_NODE = ""

@@ -110,13 +110,14 @@
     });
   }
 
-  // MathJax's record of \label{...} -> its tag; unlabeled equations carry their number in the id.
-  function labelTags() {
-    try {
-      return window.MathJax.startup.document.inputJax[0].parseOptions.tags.allLabels || {};
-    } catch (err) {
-      return {};
-    }
+  // An equation's tag as typeset: the label cell's row in the assistive MathML MathJax puts
+  // beside each formula (the same whether the server or the browser typeset the page).
+  function tagOf(cell, container) {
+    var row = cell.closest("mjx-mtr, mjx-mlabeledtr");
+    var index = row && row.parentNode ? Array.prototype.indexOf.call(row.parentNode.children, row) : -1;
+    var table = container.querySelector("mjx-assistive-mml mtable");
+    var mml = table && index >= 0 ? table.children[index] : null;
+    return mml && mml.localName === "mlabeledtr" ? mml.firstElementChild.textContent.trim() : "";
   }
 
   function permalink(anchorId) {
@@ -156,15 +157,13 @@
   }
 
   function addEquationLinks() {
-    var tags = labelTags();
     var placed = [];
     body.querySelectorAll('mjx-container mjx-mtd[id^="mjx-eqn:"]').forEach(function (cell) {
       var key = cell.id.slice("mjx-eqn:".length);
       var anchorId = "eq-" + key;
       var container = cell.closest("mjx-container");
       if (!container || document.getElementById(anchorId)) return;
-      var tag = tags[key] && tags[key].tag ? tags[key].tag : key;
-      var number = "(" + tag + ")";
+      var number = tagOf(cell, container) || "(" + key + ")";
 
       var tools = document.createElement("span");
       tools.className = "eq-tools";
@@ -215,9 +214,10 @@
     window.addEventListener("hashchange", followHash);
   }
 
-  // base.html's MathJax config marks <html> with "mathjax-ready" once the page is typeset.
+  // Math typeset on the server is there already; otherwise base.html's MathJax config marks
+  // <html> with "mathjax-ready" once the page is typeset.
   var root = document.documentElement;
-  if (root.classList.contains("mathjax-ready")) {
+  if (!window.MathJax || root.classList.contains("mathjax-ready")) {
     addEquationLinks();
   } else if (window.MathJax) {
     var observer = new MutationObserver(function () {

@@ -1,0 +1,110 @@
+// Typesets the math in stored HTML at save time (blog/mathjax.py runs this once per batch).
+//
+// stdin:  {"documents": [{"html": "...", "profile": "post" | "comment", "idPrefix": "mjx-eqn:"}, ...]}
+// stdout: {"documents": ["...", ...]}  the same HTML with every formula typeset
+//         node typeset.mjs --stylesheet  prints the CHTML stylesheet for every glyph instead.
+//
+// The configuration is static/js/mathjax-config.js's, so a page typeset here looks exactly like
+// one MathJax 3 typesets in the browser: the same version (mathjax-full 3.2.2 is what
+// django-static-mathjax serves), packages, AMS numbering and label ids. Each document gets its own
+// TeX input jax, so equation numbers and labels start afresh per document, and a forward \eqref
+// is resolved because MathJax re-typesets a document whose references it could not resolve.
+import { TeX } from "mathjax-full/js/input/tex.js";
+import { CHTML } from "mathjax-full/js/output/chtml.js";
+import { liteAdaptor } from "mathjax-full/js/adaptors/liteAdaptor.js";
+import { HTMLHandler } from "mathjax-full/js/handlers/html/HTMLHandler.js";
+import { AssistiveMmlHandler } from "mathjax-full/js/a11y/assistive-mml.js";
+import { SafeHandler } from "mathjax-full/js/ui/safe/SafeHandler.js";
+import "mathjax-full/js/input/tex/AllPackages.js";
+import { readFileSync } from "node:fs";
+
+const adaptor = liteAdaptor();
+const handlers = {
+  post: AssistiveMmlHandler(new HTMLHandler(adaptor)),
+  comment: SafeHandler(AssistiveMmlHandler(new HTMLHandler(adaptor))),
+};
+
+const PACKAGES = ["base", "ams", "newcommand", "noundefined", "require", "autoload", "configmacros",
+  "cancel", "color", "extpfeil", "amscd", "boldsymbol", "noerrors", "tagformat"];
+
+// Comments come from anyone: no html package (\style, \class, \cssId, \href), no \unicode, no
+// \require of further packages, and ui/safe filters what is left (blog/comments/tex.py checks the
+// TeX itself when the comment is posted).
+const PROFILES = {
+  post: [...PACKAGES, "html"],
+  comment: PACKAGES.filter((name) => !["require", "autoload"].includes(name)),
+};
+
+const SAFE_OPTIONS = {
+  allow: { URLs: "safe", classes: "safe", cssIDs: "safe", styles: "safe" },
+  idPattern: /^mjx-[^\s]+$/,
+  lengthMax: 3,
+  scriptsizemultiplierRange: [0.6, 1],
+  scriptlevelRange: [-2, 2],
+  safeProtocols: { http: true, https: true, file: false, javascript: false, data: false },
+};
+
+const LENGTH_LIMIT = 20;
+const EM_PER_UNIT = { em: 1, ex: 0.5, px: 1 / 16, pt: 0.1, pc: 1.2, mm: 0.236, cm: 2.36, in: 6, mu: 1 / 18 };
+
+// As mathjax-config.js's limitLengths: ui/safe does not cap \rule, \kern or \raise lengths.
+function limitLengths(safe) {
+  safe.filterMethods.filterLength = (_, value) => {
+    const match = String(value).match(/^\s*([-+]?)(\d*\.?\d+)\s*(em|ex|px|pt|pc|mm|cm|in|mu)\s*$/);
+    if (!match) return value;
+    const size = parseFloat(match[2]) * EM_PER_UNIT[match[3]];
+    return size <= LENGTH_LIMIT ? value : match[1] + LENGTH_LIMIT + "em";
+  };
+  for (const name of ["width", "height", "depth", "lspace", "rspace", "voffset", "minsize", "maxsize"]) {
+    safe.filterAttributes.set(name, "filterLength");
+  }
+}
+
+function texInput(profile, idPrefix) {
+  return new TeX({
+    inlineMath: [["\\(", "\\)"]],
+    displayMath: [["\\[", "\\]"]],
+    processEscapes: false,
+    processEnvironments: true,
+    tags: "ams",
+    useLabelIds: true,
+    tagformat: { id: (id) => idPrefix + id.replace(/\s/g, "_") },
+    packages: PROFILES[profile],
+    maxBuffer: 10 * 1024,
+    formatError: (jax, error) => jax.formatError(error),
+  });
+}
+
+const DOCUMENT_OPTIONS = {
+  skipHtmlTags: ["script", "noscript", "style", "textarea", "pre", "code"],
+  ignoreHtmlClass: "tex2jax_ignore",
+};
+
+// The stylesheet is static/css/mathjax-chtml.css (make mathjax-css): every glyph of the font, so
+// one cached file serves every page; the font URL is relative to it (hashed by collectstatic).
+const chtml = () => new CHTML({ fontURL: "../mathjax/output/chtml/fonts/woff-v2", adaptiveCSS: false });
+
+function mathDocument(html, profile, idPrefix) {
+  const options = { ...DOCUMENT_OPTIONS, InputJax: texInput(profile, idPrefix), OutputJax: chtml() };
+  if (profile === "comment") options.safeOptions = SAFE_OPTIONS;
+  const doc = handlers[profile].create(html, options);
+  if (profile === "comment") limitLengths(doc.safe);
+  return doc;
+}
+
+function typeset({ html, profile = "post", idPrefix = "mjx-eqn:" }) {
+  if (!PROFILES[profile]) throw new Error(`unknown profile ${profile}`);
+  const wrapped = `<!DOCTYPE html><html><head></head><body>${html}</body></html>`;
+  const doc = mathDocument(wrapped, profile, idPrefix);
+  doc.render();
+  return adaptor.innerHTML(adaptor.body(doc.document));
+}
+
+if (process.argv.includes("--stylesheet")) {
+  const doc = handlers.post.create("", { InputJax: texInput("post", "mjx-eqn:"), OutputJax: chtml() });
+  process.stdout.write(adaptor.textContent(doc.outputJax.styleSheet(doc)));
+} else {
+  const request = JSON.parse(readFileSync(0, "utf8"));
+  const documents = request.documents.map(typeset);
+  process.stdout.write(JSON.stringify({ documents }));
+}

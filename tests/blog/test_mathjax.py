@@ -1,0 +1,158 @@
+"""Math typeset on the server at save time (blog/mathjax.py, mathjax/typeset.mjs), and the
+fallback to the browser's MathJax where Node is missing."""
+
+import re
+
+import feedparser
+import pytest
+from django.core import checks
+from django.core.management import CommandError, call_command
+
+from blog import mathjax
+from blog.comments.workflow import approve
+from blog.models import Comment, Post
+from tests.factories import CommentFactory, PostFactory
+
+pytestmark = pytest.mark.django_db
+
+BODY = r"""由式$\eqref{eq:attn}$可知，$y^*_i = \boldsymbol{x}_i$。
+
+$$\begin{equation}\boldsymbol{o}_t = \sum_{i\le t} \alpha_{t,i}\boldsymbol{v}_i \label{eq:attn}\end{equation}$$
+
+<!--more-->
+
+\begin{align}
+a &= b + \cancel{c} \\[5pt]
+\text{中文} &= \style{color: red}{d}
+\end{align}
+"""
+RAW_TEX = re.compile(r"\\\(|\\\[|\$\$|\\begin\{equation\}")
+
+
+@pytest.fixture
+def server_math(settings):
+    settings.BLOG_MATHJAX_NODE = "node"
+
+
+@pytest.fixture
+def no_node(settings):
+    settings.BLOG_MATHJAX_NODE = "/nonexistent/node"
+
+
+def test_saving_a_post_stores_typeset_numbered_and_linked_math(server_math):
+    post = PostFactory(body=BODY)
+    assert post.math_typeset
+    for html in (post.body_html, post.teaser_html):
+        assert not RAW_TEX.search(html)
+        assert 'href="#mjx-eqn%3Aeq%3Aattn"' in html  # \eqref, resolved before its \label
+        assert '<mjx-mtd id="mjx-eqn:eq:attn">' in html
+    assert post.body_html.count("<mjx-container") == 4
+    assert "<mtext>(1)</mtext>" in post.body_html
+    assert "<mtext>(2)</mtext>" in post.body_html and "<mtext>(3)</mtext>" in post.body_html
+    assert 'style="color: red;"' in post.body_html  # \style
+    assert "menclose" in post.body_html  # \cancel
+    assert "中" in post.body_html
+
+
+def test_a_post_page_with_typeset_math_loads_no_mathjax(server_math, client):
+    post = PostFactory(body=BODY)
+    html = client.get(post.get_absolute_url()).content.decode()
+    assert "mathjax-chtml.css" in html
+    assert not re.search(r"<script[^>]*mathjax", html)  # the comment preview loads it on demand
+    assert "<mjx-container" in html
+
+
+def test_without_node_posts_fall_back_to_the_browser(no_node, client):
+    post = PostFactory(body=BODY)
+    assert not post.math_typeset
+    assert "\\begin{equation}" in post.body_html
+    html = client.get(post.get_absolute_url()).content.decode()
+    assert re.search(r"<script[^>]*tex-chtml-full", html) and "mathjax-chtml.css" not in html
+    warnings = [m for m in checks.run_checks() if m.id == "blog.W001"]
+    assert len(warnings) == 1
+
+
+def test_the_check_is_silent_when_node_runs_or_is_turned_off(server_math, settings):
+    assert not [m for m in checks.run_checks() if m.id == "blog.W001"]
+    settings.BLOG_MATHJAX_NODE = ""
+    assert not [m for m in checks.run_checks() if m.id == "blog.W001"]
+
+
+def test_typeset_math_catches_up_idempotently(settings, capsys):
+    settings.BLOG_MATHJAX_NODE = "/nonexistent/node"
+    post = PostFactory(body=BODY)
+    comment = CommentFactory(post=post, body="由 $\\alpha$ 可得")
+    plain = PostFactory(body="没有公式。")
+    with pytest.raises(CommandError):
+        call_command("typeset_math")
+    settings.BLOG_MATHJAX_NODE = "node"
+    call_command("typeset_math", "--dry-run")
+    assert "1 posts with math would be typeset" in capsys.readouterr().out
+    assert not Post.objects.get(pk=post.pk).math_typeset
+    call_command("typeset_math")
+    assert "posts: 1/1" in capsys.readouterr().out
+    first = Post.objects.get(pk=post.pk)
+    assert first.math_typeset and "<mjx-container" in first.body_html
+    assert Comment.objects.get(pk=comment.pk).math_typeset
+    call_command("typeset_math")
+    assert Post.objects.get(pk=post.pk).body_html == first.body_html
+    assert Post.objects.get(pk=plain.pk).body_html == plain.body_html
+
+
+def test_comments_are_typeset_when_approved_with_their_own_equation_ids(server_math, client):
+    post = PostFactory(body=BODY)
+    comment = CommentFactory(
+        post=post,
+        status=Comment.Status.PENDING,
+        approved_at=None,
+        body="$$\\begin{equation}x\\label{eq:attn}\\end{equation}$$ 见 $\\eqref{eq:attn}$",
+    )
+    assert not comment.math_typeset and "\\begin{equation}" in comment.body_html
+    approve(Comment.objects.filter(pk=comment.pk))
+    comment.refresh_from_db()
+    assert comment.math_typeset
+    assert f'id="mjx-c{comment.number}-eqn:eq:attn"' in comment.body_html
+    html = client.get(post.get_absolute_url()).content.decode()
+    assert not re.search(r"<script[^>]*mathjax", html)
+
+
+@pytest.mark.parametrize(
+    "tex",
+    [
+        r"\style{position:fixed;top:0}{x}",
+        r"\class{site-header}{x}",
+        r"\cssId{main}{x}",
+        r"\href{javascript:alert(1)}{x}",
+        r"\unicode[some-font;position:fixed]{x41}",
+        r"\require{html}\style{position:fixed}{x}",
+    ],
+)
+def test_comment_tex_cannot_style_link_or_name_page_elements(server_math, tex):
+    comment = CommentFactory(body=f"见 ${tex}$")
+    assert comment.math_typeset
+    html = comment.body_html
+    assert not re.search(r'style="[^"]*position: *fixed', html)
+    assert "javascript:" not in html
+    assert not re.search(r'\sid="(?!mjx-)', html) and 'class="site-header' not in html
+
+
+@pytest.mark.parametrize("url", ["/feed/", "/feed/atom/"])
+def test_feeds_carry_mathml_and_eqref_links_but_no_raw_tex(server_math, client, url):
+    post = PostFactory(body=BODY)
+    CommentFactory(post=post, body="由 $\\alpha$ 可得")
+    feed = feedparser.parse(client.get(url).content)
+    assert feed.bozo == 0
+    (entry,) = feed.entries
+    html = entry.content[0].value if url.endswith("atom/") else entry.description
+    assert not RAW_TEX.search(html)
+    assert "<math" in html and "<mjx-" not in html
+    page = f"https://kexue.test{post.get_absolute_url()}"
+    assert f'<a href="{page}#mjx-eqn%3Aeq%3Aattn">(1)</a>' in html
+    comments = feedparser.parse(client.get("/feed/comments/").content)
+    (item,) = comments.entries
+    assert "<math" in item.description and not RAW_TEX.search(item.description)
+
+
+def test_typeset_returns_none_when_node_fails(server_math, settings):
+    settings.BLOG_MATHJAX_TIMEOUT = 0.001
+    assert mathjax.typeset([{"html": "\\(x\\)"}]) is None

@@ -1,6 +1,7 @@
 """Gunicorn settings: `gunicorn config.wsgi -c config/gunicorn.py` (command-line flags override).
 
-Graceful shutdown (SIGTERM) finishes the requests in progress, then moves reads buffered in Redis
+Graceful shutdown (SIGTERM) finishes the requests in progress; then each worker writes the reads
+it counted and has not written yet, and the master moves reads buffered in Redis
 (BLOG_READER_BUFFER) into the database, so stopping the site loses no reads even when Redis keeps
 nothing on disk.
 """
@@ -16,6 +17,22 @@ keepalive = 5
 # Gunicorn 25's control socket defaults to one path per user, shared by every instance.
 control_socket_disable = True
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+
+
+def worker_exit(server, worker):
+    """Each worker writes the reads it counted and has not written yet (blog/readers/local.py)."""
+    from django.conf import settings
+
+    if not settings.configured or settings.BLOG_READER_BUFFER:
+        return
+    from blog.readers.local import tally
+
+    try:
+        written = tally.write()
+    except Exception:
+        server.log.exception("Could not write this worker's reader counts on exit")
+    else:
+        server.log.info("Wrote %s reads on exit", written)
 
 
 def on_exit(server):

@@ -9,6 +9,11 @@ from bench.faults import PrivateRedis
 class TestRedis(PrivateRedis):
     __test__ = False  # not a test class
 
+    def commands(self) -> int:
+        """Commands Redis has processed since it started (this query's own included)."""
+        stats = self._cli("info", "stats")
+        return int(stats.split("total_commands_processed:")[1].split()[0])
+
     def connections_received(self) -> int:
         """Connections Redis has accepted since it started (this query's own included)."""
         stats = self._cli("info", "stats")

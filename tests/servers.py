@@ -58,7 +58,12 @@ class ServerDatabase:
         )  # fmt: skip
 
     def env(self, **extra) -> dict:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "DATABASE_URL": self.url}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": SETTINGS,
+            "DATABASE_URL": self.url,
+            "BLOG_READER_WRITE_INTERVAL": "1",  # reads written in batches, as in production
+        }
         env.pop("REDIS_URL", None)
         env.update({key: str(value) for key, value in extra.items()})
         return env

@@ -2,22 +2,23 @@
 
 One read = one browser reading one post within ``BLOG_READ_WINDOW`` (24 h). Staff, known bots and
 crawlers, prefetches and prerenders are not counted, nor HEAD requests (the beacon takes POST only).
-New visitors are bounded per client address (``within_bounds``), so a script inventing visitors
-adds a few reads an hour, not thousands a minute.
+New visitors are bounded per client address (BLOG_READER_NEW_PER_POST and _PER_ADDRESS), so a
+script inventing visitors adds a few reads an hour, not thousands a minute.
 Reads arrive by a POST beacon that static/js/readers.js sends after the page has loaded, so no
 JavaScript means no count, and the post page itself carries nothing per visitor: a proxy may cache
 it. The beacon's answer carries the new count for the byline.
 
-A read is stored in one of two ways:
+Whether a post is public comes from what the process knows for the current content generation,
+so a beacon reads no database row. A read is stored in one of two ways:
 
-- directly (the default): one transaction of database-side increments, ``F()`` on
-  ``Post.reader_count`` and an upsert of the day's ``ReadDay`` row. Exact under any concurrency.
-- buffered (``BLOG_READER_BUFFER`` with ``REDIS_URL``): ``HINCRBY`` into a Redis hash, moved into
-  the database by ``flush()`` (the ``flush_reader_counts`` command and task). The shown count is
-  database + pending buffer. docs/readers.md describes the protocol and what a Redis crash loses.
+- directly (the default): this process's tally, written to the database in one transaction of
+  database-side increments every second (``local.py``): requests never queue on the write lock.
+- buffered (``BLOG_READER_BUFFER`` with ``REDIS_URL``): one Redis script does the dedupe, the
+  bounds and the increment and returns the count to show (``Buffer.read``): one round trip. A
+  flush moves the buffer into the database (the ``flush_reader_counts`` command and task).
+  docs/readers.md describes both and what a crash can lose.
 """
 
-import contextlib
 import functools
 import re
 import secrets
@@ -28,15 +29,16 @@ from urllib.parse import urlsplit
 import crawleruseragents
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from redis.exceptions import RedisError
 
+from caching.store import cached
+
 from ..clients import client_address, client_hash, hit
 from ..models import Post, ReadDay
 from .buffer import Buffer, FlushResult, flush, pending_reads
+from .local import tally
 
 __all__ = ["Buffer", "FlushResult", "flush", "pending_reads"]  # the buffer's API, re-exported
 
@@ -173,65 +175,52 @@ def record_read(request, post_id: int) -> Read:
 
 
 def _record_read(request, post_id: int) -> Read:
+    if post_id not in public_posts():
+        raise Post.DoesNotExist
     agent = request.META.get("HTTP_USER_AGENT", "")[:512]
     if is_bot(agent) or is_prefetch(request) or request.user.is_staff:
         return Read(current_count(post_id), counted=False)
     visitor = identify(request)
-    seen = f"readers:seen:{post_id}:{visitor.key}"
-    # The dedupe: cache.add is atomic (SET NX on Redis), so of two racing requests one wins.
-    if not cache.add(seen, 1, timeout=settings.BLOG_READ_WINDOW):
-        return Read(current_count(post_id), counted=False, visitor=visitor)
-    try:
-        if not within_bounds(request, post_id):
-            cache.delete(seen)  # this browser may count once its address is within the bounds
-            return Read(current_count(post_id), counted=False)
-        if settings.BLOG_READER_BUFFER:
-            readers, flush_due = _add_buffered(post_id)
-        else:
-            readers, flush_due = _add(post_id), False
-    except Exception:
-        with contextlib.suppress(Exception):  # Redis may be the thing that failed
-            cache.delete(seen)  # nothing was counted: a retry may count
-        raise
-    if flush_due:
-        _start_flush()
-    return Read(readers, counted=True, visitor=visitor)
-
-
-def within_bounds(request, post_id: int) -> bool:
-    """Whether the client's address may add one more new visitor to this post.
-
-    A script can invent visitors (a new cookie per beacon, a new user agent per request), so new
-    visitors are bounded per address: BLOG_READER_NEW_PER_POST to one post and
-    BLOG_READER_NEW_PER_ADDRESS to all posts together, per window (docs/readers.md). Only new
-    visitors are counted against the bounds: a repeat read never reaches here.
-    """
     address = client_hash(request, "blog.readers.address")
-    return hit(f"readers:new:{address}:{post_id}", settings.BLOG_READER_NEW_PER_POST) and hit(
-        f"readers:new:{address}", settings.BLOG_READER_NEW_PER_ADDRESS
+    if settings.BLOG_READER_BUFFER:
+        outcome = Buffer.default().read(post_id, visitor.key, address, timezone.localdate())
+        if outcome.flush_due:
+            _start_flush()
+        counted, within, shown = outcome.counted, outcome.within_bounds, outcome.shown
+    else:
+        counted, within = _first_read(post_id, visitor.key, address)
+        shown = tally.add(post_id, timezone.localdate()) if counted else tally.shown(post_id)
+    return Read(shown, counted=counted, visitor=visitor if within else None)
+
+
+def public_posts() -> frozenset[int]:
+    """The ids of the public posts, known to every process for the current content generation
+    (a scheduled post's publication moves the generation): the beacon asks no database."""
+    return cached(
+        "public-post-ids", lambda: frozenset(Post.objects.published().values_list("pk", flat=True))
     )
 
 
+def _first_read(post_id: int, visitor: str, address: str) -> tuple[bool, bool]:
+    """(counted, within the bounds) for reads stored directly: the dedupe mark and the bounds in
+    the default and ``limits`` caches (this process's memory, or Redis)."""
+    seen = f"readers:seen:{post_id}:{visitor}"
+    # cache.add is atomic (SET NX on Redis), so of two racing requests one wins.
+    if not cache.add(seen, 1, timeout=settings.BLOG_READ_WINDOW):
+        return False, True
+    if hit(f"readers:new:{address}:{post_id}", settings.BLOG_READER_NEW_PER_POST) and hit(
+        f"readers:new:{address}", settings.BLOG_READER_NEW_PER_ADDRESS
+    ):
+        return True, True
+    cache.delete(seen)  # this browser may count once its address is within the bounds
+    return False, False
+
+
 def current_count(post_id: int) -> int:
-    """The count to show for a public post: the database, plus the pending buffer if any."""
+    """The count to show for a public post: stored, plus what waits to be stored."""
     if settings.BLOG_READER_BUFFER:
         return Buffer.default().shown_count(post_id)
-    return Post.objects.published().values_list("reader_count", flat=True).get(pk=post_id)
-
-
-def _add(post_id: int) -> int:
-    with transaction.atomic():
-        public = Post.objects.published().filter(pk=post_id)
-        if not public.update(reader_count=F("reader_count") + 1):
-            raise Post.DoesNotExist
-        ReadDay.objects.add(post_id, timezone.localdate())
-        return Post.objects.values_list("reader_count", flat=True).get(pk=post_id)
-
-
-def _add_buffered(post_id: int) -> tuple[int, bool]:
-    if not Post.objects.published().filter(pk=post_id).exists():
-        raise Post.DoesNotExist
-    return Buffer.default().add(post_id, timezone.localdate())
+    return tally.shown(post_id)
 
 
 def _start_flush() -> None:

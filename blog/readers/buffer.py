@@ -32,6 +32,47 @@ return 1
 """
 
 
+# One beacon: returns {counted (1, 0 already read, -1 over the bounds), flush due (1/0), reads
+# waiting in the buffer for the post (pending and batches not yet applied), stored count or -1}.
+_READ = """
+local counted, due = 0, 0
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  local per_post = redis.call('INCR', KEYS[2])
+  if per_post == 1 then redis.call('EXPIRE', KEYS[2], ARGV[5]) end
+  local per_address = 0
+  if per_post <= tonumber(ARGV[4]) then
+    per_address = redis.call('INCR', KEYS[3])
+    if per_address == 1 then redis.call('EXPIRE', KEYS[3], ARGV[7]) end
+  end
+  if per_post <= tonumber(ARGV[4]) and per_address <= tonumber(ARGV[6]) then
+    redis.call('HINCRBY', KEYS[4], ARGV[2], 1)
+    redis.call('HINCRBY', KEYS[4], ARGV[2] .. ':' .. ARGV[3], 1)
+    counted = 1
+    if tonumber(ARGV[8]) > 0 and redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[8]) then
+      due = 1
+    end
+  else
+    redis.call('DEL', KEYS[1])
+    counted = -1
+  end
+end
+local waiting = tonumber(redis.call('HGET', KEYS[4], ARGV[2]) or '0')
+for _, batch in ipairs(redis.call('SMEMBERS', KEYS[5])) do
+  waiting = waiting + tonumber(redis.call('HGET', ARGV[9] .. batch, ARGV[2]) or '0')
+end
+local stored = redis.call('HGET', KEYS[7], ARGV[2])
+return {counted, due, waiting, tonumber(stored or '-1')}
+"""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    counted: bool
+    within_bounds: bool
+    shown: int | None
+    flush_due: bool
+
+
 @functools.cache
 def _redis(url: str, timeout: float):
     import redis
@@ -57,7 +98,9 @@ class Buffer:
     "id:YYYY-MM-DD" -> reads that day; ``batch:<id>``, a pending hash taken by a flush;
     ``flushing``, the set of batch ids not yet cleaned up; ``renames``, a counter of batches
     started (lets a reader notice a flush that ran while it read); ``flush-due``, the auto-flush
-    throttle.
+    throttle; ``stored``, a hash of post id -> stored count as of the last flush that wrote it
+    (what a beacon adds the waiting reads to); ``seen:<post>:<visitor>`` and ``new:<address>…``,
+    the 24-hour dedupe marks and the bounds on new visitors per address.
     """
 
     def __init__(self, client, prefix: str):
@@ -67,7 +110,9 @@ class Buffer:
         self.flushing = prefix + "flushing"
         self.renames = prefix + "renames"
         self.due = prefix + "flush-due"
+        self.stored = prefix + "stored"
         self._start_batch = client.register_script(_START_BATCH)
+        self._read = client.register_script(_READ)
 
     @classmethod
     def default(cls) -> "Buffer":
@@ -77,28 +122,44 @@ class Buffer:
     def batch_key(self, batch_id: str) -> str:
         return f"{self.prefix}batch:{batch_id}"
 
-    def add(self, post_id: int, day: date) -> tuple[int | None, bool]:
-        """Buffer one read; return (count to show, whether an automatic flush is due).
+    def read(self, post_id: int, visitor: str, address: str, day: date) -> "Outcome":
+        """One beacon in one round trip: the 24-hour dedupe mark, the bounds on new visitors per
+        address, the increment and the count to show (``_READ``).
 
-        Once the increment is in Redis the read is counted, whatever happens next: if the count
-        to show cannot be read back (the database or Redis just went away), it is None rather
-        than an error that would tell the reader the read was not counted.
+        Once the increment is in Redis the read is counted, whatever happens next: if the stored
+        count has to be read from the database and that fails, the count shown is None.
         """
-        interval = settings.BLOG_READER_FLUSH_INTERVAL
-        with self.client.pipeline(transaction=True) as pipe:
-            pipe.hincrby(self.pending, str(post_id), 1)
-            pipe.hincrby(self.pending, f"{post_id}:{day.isoformat()}", 1)
-            pipe.smembers(self.flushing)
-            pipe.get(self.renames)
-            if interval > 0:
-                pipe.set(self.due, 1, nx=True, ex=interval)
-            pending, _, flushing, renames, *due = pipe.execute()
-        try:
-            shown = self._shown(post_id, pending, flushing, renames)
-        except (DatabaseError, RedisError):
-            logger.warning("read of post %s buffered; its count cannot be read back", post_id)
-            shown = None
-        return shown, bool(due and due[0])
+        per_post, per_address = (
+            settings.BLOG_READER_NEW_PER_POST,
+            settings.BLOG_READER_NEW_PER_ADDRESS,
+        )
+        keys = [
+            f"{self.prefix}seen:{post_id}:{visitor}",
+            f"{self.prefix}new:{address}:{post_id}",
+            f"{self.prefix}new:{address}",
+            self.pending,
+            self.flushing,
+            self.due,
+            self.stored,
+        ]
+        args = [
+            settings.BLOG_READ_WINDOW, post_id, day.isoformat(), *per_post, *per_address,
+            settings.BLOG_READER_FLUSH_INTERVAL, self.prefix + "batch:",
+        ]  # fmt: skip
+        counted, due, waiting, stored = self._read(keys=keys, args=args)
+        if stored == -1:
+            try:
+                stored = self._store_count(post_id)
+            except (DatabaseError, RedisError):
+                logger.warning("read of post %s buffered; its count cannot be read back", post_id)
+                return Outcome(counted == 1, counted != -1, None, bool(due))
+        return Outcome(counted == 1, counted != -1, stored + waiting, bool(due))
+
+    def _store_count(self, post_id: int) -> int:
+        """The post's stored count, kept in Redis for the next beacons until a flush updates it."""
+        stored = Post.objects.values_list("reader_count", flat=True).get(pk=post_id)
+        self.client.hsetnx(self.stored, str(post_id), stored)
+        return stored
 
     def shown_count(self, post_id: int) -> int:
         """Database + pending buffer + batches taken by a flush but not yet committed.
@@ -191,7 +252,8 @@ class Buffer:
             applied = self._record(batch, reads)
             if applied:
                 self._write(totals, days)
-        self._forget(batch)
+        stored = Post.objects.filter(pk__in=totals).values_list("pk", "reader_count")
+        self._forget(batch, dict(stored))
         if applied:
             result.batches += 1
             result.reads += reads
@@ -214,8 +276,12 @@ class Buffer:
             if post_id in existing:  # reads of a post deleted since then are dropped
                 ReadDay.objects.add(post_id, day, count)
 
-    def _forget(self, batch: str) -> None:
+    def _forget(self, batch: str, stored: dict[int, int]) -> None:
+        """Drop an applied batch and, in the same step, note the posts' new stored counts (which
+        include it) for the beacons to show."""
         with self.client.pipeline(transaction=True) as pipe:
+            if stored:
+                pipe.hset(self.stored, mapping={str(pk): count for pk, count in stored.items()})
             pipe.delete(self.batch_key(batch))
             pipe.srem(self.flushing, batch)
             pipe.execute()

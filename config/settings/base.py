@@ -151,6 +151,9 @@ BLOG_READ_WINDOW = 24 * 3600
 BLOG_READER_BUFFER = env_bool("BLOG_READER_BUFFER")
 BLOG_READER_FLUSH_INTERVAL = int(os.environ.get("BLOG_READER_FLUSH_INTERVAL", "60"))
 BLOG_READER_REDIS_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "blog") + ":readers:"
+# Without the buffer, each process writes the reads it counted in one transaction this often
+# (seconds; blog/readers/local.py); 0 writes each read in its request.
+BLOG_READER_WRITE_INTERVAL = float(os.environ.get("BLOG_READER_WRITE_INTERVAL", "1"))
 if BLOG_READER_BUFFER and not REDIS_URL:
     raise ImproperlyConfigured("BLOG_READER_BUFFER needs REDIS_URL (the buffer lives in Redis).")
 # New visitors one client address may add (docs/readers.md): (reads, seconds) to one post, and

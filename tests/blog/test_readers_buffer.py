@@ -3,13 +3,17 @@
 Uses the real Redis on 127.0.0.1, database 1, under a key prefix of its own per test.
 """
 
+import re
 import uuid
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 import redis
 from django.core.management import call_command
+from django.db import connection
 from django.tasks import TaskResultStatus
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +22,7 @@ from blog.models import Post, ReadBatch, ReadDay
 from blog.tasks import flush_reader_counts
 from tests.blog.test_readers import SAME_ORIGIN, beacon, stored, token
 from tests.factories import PostFactory
+from tests.redis_servers import cache_settings, private_redis  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +51,13 @@ def buffer(settings):
     client = redis.Redis.from_url(REDIS_URL)
     for key in client.scan_iter(f"{prefix}*"):
         client.delete(key)
+
+
+def calls(server) -> Counter:
+    """Calls per command since Redis started (INFO commandstats), INFO's own left out."""
+    stats = server._cli("info", "commandstats")
+    found = re.findall(r"cmdstat_([\w|]+):calls=(\d+)", stats)
+    return Counter({name: int(n) for name, n in found if name != "info"})
 
 
 def tally(post) -> int:
@@ -94,7 +106,7 @@ def test_reads_arriving_during_a_flush_are_neither_lost_nor_doubled(client, buff
 
 
 class DiesAfterCommit(readers.Buffer):
-    def _forget(self, batch):
+    def _forget(self, batch, stored):
         raise redis.ConnectionError("killed between the database commit and the Redis cleanup")
 
 
@@ -233,3 +245,32 @@ def test_a_failing_automatic_flush_does_not_fail_the_beacon(client, buffer, sett
     monkeypatch.undo()
     assert readers.flush().reads == 1
     assert stored(post) == 8
+
+
+def test_a_buffered_read_is_one_redis_round_trip_and_no_database_query(
+    client,
+    settings,
+    private_redis,  # noqa: F811
+):
+    prefix = "one-trip:readers:"
+    settings.REDIS_URL = private_redis.url
+    settings.CACHES = cache_settings(private_redis.url)
+    settings.BLOG_READER_BUFFER = True
+    settings.BLOG_READER_REDIS_PREFIX = prefix
+    settings.BLOG_READER_FLUSH_INTERVAL = 0
+    post = PostFactory(reader_count=50)
+    beacon(client, post, cookie=token(1))  # the post's stored count is now kept in Redis
+    before = calls(private_redis)
+    with CaptureQueriesContext(connection) as queries:
+        first = beacon(client, post, cookie=token(2)).json()
+        repeat = beacon(client, post, cookie=token(2)).json()
+    assert (first["readers"], first["counted"]) == (52, True)
+    assert (repeat["readers"], repeat["counted"]) == (52, False)
+    assert len(queries) == 0
+    sent = calls(private_redis) - before
+    # Each beacon is one script; what runs inside it (SET NX, INCR, HINCRBY, HGET...) is counted
+    # by Redis too, so only commands a client can send are listed here.
+    assert sent["evalsha"] == 2
+    assert [sent[name] for name in ("get", "hsetnx", "ping", "multi", "exec")] == [0] * 5
+    call_command("flush_reader_counts", verbosity=0)
+    assert stored(post) == 52

@@ -8,6 +8,7 @@ import http.client
 import ipaddress
 import json
 import threading
+import time
 import uuid
 from collections import Counter
 
@@ -155,10 +156,10 @@ def test_64_concurrent_clients_sending_5000_distinct_reads_add_exactly_5000(data
     assert all(answer["counted"] for _, answer in answers)
     assert database.reader_count(post) == start + 5000
     assert database.daily_total(post) == 5000
-    # Each read was told its own new count: every number from start+1 to start+5000 exactly once.
-    assert sorted(answer["readers"] for _, answer in answers) == list(
-        range(start + 1, start + 5001)
-    )
+    # Each read was told a count that includes it: its process's reads are added at once, the
+    # other process's within the write interval (a second).
+    shown = [answer["readers"] for _, answer in answers]
+    assert start + 1 <= min(shown) and max(shown) <= start + 5000
 
 
 @pytest.mark.parametrize(
@@ -183,9 +184,15 @@ def test_two_servers_sharing_database_and_redis_agree_on_totals(
         answers = hammer([first.origin, second.origin], post, visitors, clients=16)
         assert statuses(answers) == {200: 1000}, explain(answers, first, second)
         assert all(answer["counted"] for _, answer in answers)
-        # A reader counted by one server is a repeat on the other, and both show the same total.
-        repeat_first = read(first.origin, post, visitors[1])  # counted by the second server
-        repeat_second = read(second.origin, post, visitors[0])  # counted by the first server
+        # A reader counted by one server is a repeat on the other, and both show the same total
+        # once each server has written its reads (every second) and read the other's.
+        deadline = time.monotonic() + 30
+        while True:
+            repeat_first = read(first.origin, post, visitors[1])  # counted by the second server
+            repeat_second = read(second.origin, post, visitors[0])  # counted by the first server
+            if repeat_first == repeat_second or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         assert repeat_first == repeat_second
         assert repeat_first[1]["counted"] is False
         assert repeat_first[1]["readers"] == start + 1000

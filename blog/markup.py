@@ -20,6 +20,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.dollarmath.index import math_inline_dollar
 from mdit_py_plugins.footnote import footnote_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -54,9 +55,10 @@ _MATH_TOKENS = {"math_inline", "math_inline_double", "math_block", "math_block_l
 _formatter = HtmlFormatter(nowrap=True)
 
 # A table splits its rows at every `|`, even inside `$x|y$`. Before parsing, a `|` inside inline
-# math is swapped for a private-use character, which the output turns back into `|`.
+# math is swapped for a private-use character, which the output turns back into `|`. The pattern
+# follows the dollar rule of ``_pandoc_dollars``.
 _PIPE_STAND_IN = "\ue000"
-_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(?:[^$\n\\]|\\.)+?\$")
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?![\s$])(?:[^$\n\\]|\\.)+?(?<!\s)\$(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -296,11 +298,33 @@ def _base_parser(*, html: bool) -> MarkdownIt:
     md = (
         MarkdownIt("commonmark", {"html": html, "linkify": True, "highlight": _highlight})
         .enable(["table", "strikethrough", "linkify"])
-        .use(dollarmath_plugin, double_inline=True, allow_space=True, renderer=_render_math)
+        .use(dollarmath_plugin, double_inline=True, allow_space=False, renderer=_render_math)
         .use(footnote_plugin)
     )
+    md.inline.ruler.at("math_inline", _pandoc_dollars(math_inline_dollar(False, True, True)))
     md.add_render_rule("math_inline_double", _render_display_in_paragraph)
     return md
+
+
+def _pandoc_dollars(math_rule):
+    """Pandoc's rule for inline ``$``: prices such as ``$5 和 $10`` stay text.
+
+    An opening ``$`` must be followed by a non-space and a closing ``$`` preceded by a non-space
+    (the plugin's ``allow_space=False``) and not followed by a digit. The plugin's own digit
+    option also refuses a digit before the opening ``$`` (and, at the start of a paragraph, looks
+    at the paragraph's last character instead), so the closing check is made here.
+    """
+
+    def rule(state, silent: bool) -> bool:
+        start = state.pos
+        if not math_rule(state, True):
+            return False
+        end, state.pos = state.pos, start
+        if state.src[end : end + 1].isdigit():
+            return False
+        return math_rule(state, silent)
+
+    return rule
 
 
 @cache

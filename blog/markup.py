@@ -47,9 +47,13 @@ DISPLAY_ENVIRONMENTS = (
     "eqnarray*",
 )
 _BARE_ENVIRONMENT = re.compile(
-    r"\A\\begin\{(?P<env>[a-z]+\*?)\}.*\\end\{(?P=env)\}\Z",
+    r"\A\\begin\{(?P<env>[a-z]+\*?)\}(?P<body>.*)\\end\{(?P=env)\}\Z",
     re.DOTALL,
 )
+# Where text is plain: a short inline formula is kept as TeX, anything else is this placeholder.
+SHORT_FORMULA = 30
+FORMULA = "[公式]"
+_NOT_SHOWN = re.compile(r"\\(?:label|eqref|ref)\s*\{[^{}]*\}")
 _MATH_TOKENS = {"math_inline", "math_inline_double", "math_block", "math_block_label", "amsmath"}
 
 _formatter = HtmlFormatter(nowrap=True)
@@ -122,31 +126,84 @@ def _restore_pipes(text: str) -> str:
     return text.replace(_PIPE_STAND_IN, "|")
 
 
-def plain_text(tokens: list[Token], limit: int | None = None) -> str:
-    """Readable text for meta descriptions and snippets: short inline TeX kept, long TeX elided."""
+def plain_text(tokens: list[Token], limit: int | None = None, *, quotes: bool = True) -> str:
+    """The text as it reads where text is plain (meta descriptions, summaries, excerpts).
+
+    At most ``limit`` characters (``BLOG_TEASER_CHARS`` by default); ``quotes=False`` leaves out
+    block quotes (a comment's excerpt is its author's own words). Code blocks and markup are left
+    out. Math reads as ``plain_formula`` says, and a cut falls between formulas or inside plain
+    words, never inside a formula.
+    """
     limit = limit or settings.BLOG_TEASER_CHARS
-    parts: list[str] = []
+    text, used = [], 0
+    for kind, piece in _plain_pieces(tokens, quotes):
+        if kind == "space":
+            if text and not text[-1].endswith(" "):
+                text.append(" ")
+                used += 1
+            continue
+        room = limit - 1 - used  # keep one character for the ellipsis
+        if len(piece) <= room:
+            text.append(piece)
+            used += len(piece)
+            continue
+        if kind == "text" and room > 0:
+            text.append(piece[:room].rstrip())
+        return "".join(text).rstrip() + "…"
+    return "".join(text).strip()
+
+
+def plain_formula(tex: str, *, display: bool, whole: bool = False) -> str:
+    """How a formula reads in plain text, the same everywhere.
+
+    ``\\label``, ``\\eqref`` and ``\\ref`` are dropped (their numbers exist only on the typeset
+    page); a short inline formula is kept whole between dollars (``$x_i$``); a longer or displayed
+    one reads "[公式]". ``whole`` keeps any formula as TeX between dollars, without a wrapping
+    display environment such as ``equation`` (a search snippet shows the formula that holds the
+    match).
+    """
+    tex = _one_line(_NOT_SHOWN.sub("", tex))
+    if not tex:
+        return ""
+    if whole:
+        environment = _BARE_ENVIRONMENT.match(tex)
+        if environment and environment["env"] in DISPLAY_ENVIRONMENTS:
+            tex = _one_line(environment["body"])
+        return f"$${tex}$$" if display else f"${tex}$"
+    if display or len(tex) > SHORT_FORMULA:
+        return FORMULA
+    return f"${tex}$"
+
+
+def _plain_pieces(tokens: list[Token], quotes: bool):
+    quoted = 0
     for token in tokens:
-        if token.type in {"math_block", "math_block_label", "amsmath", "math_inline_double"}:
-            parts.append(" … ")
-        elif token.type == "inline" and token.children:
-            for child in token.children:
-                if child.type in {"text", "code_inline"}:
-                    parts.append(child.content)
-                elif child.type == "math_inline":
-                    tex = child.content.strip()
-                    parts.append(tex if len(tex) <= 24 else "[公式]")
-                elif child.type == "math_inline_double":
-                    parts.append(" … ")
-                elif child.type in {"softbreak", "hardbreak"}:
-                    parts.append(" ")
-            parts.append(" ")
-        if sum(map(len, parts)) > limit * 2:
-            break
-    text = re.sub(r"\s+", " ", "".join(parts)).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
+        if token.type == "blockquote_open":
+            quoted += 1
+        elif token.type == "blockquote_close":
+            quoted -= 1
+        elif quoted and not quotes:
+            continue
+        elif token.type in {"math_block", "math_block_label", "amsmath"}:
+            yield "formula", plain_formula(token.content, display=True)
+            yield "space", ""
+        elif token.type == "inline":
+            yield from _plain_inline_pieces(token.children or [])
+            yield "space", ""
+
+
+def _plain_inline_pieces(children: list[Token]):
+    for child in children:
+        if child.type in {"text", "code_inline"}:
+            words = re.sub(r"\s+", " ", child.content)
+            if words:
+                yield "text", words
+        elif child.type in {"softbreak", "hardbreak"}:
+            yield "space", ""
+        elif child.type in {"math_inline", "math_inline_double"}:
+            formula = plain_formula(child.content, display=child.type == "math_inline_double")
+            if formula:
+                yield "formula", formula
 
 
 def search_text(tokens: list[Token]) -> str:

@@ -157,7 +157,7 @@ def test_excerpt_is_plain_text_with_math_replaced_sensibly():
     rendered = render_post(
         "设 $x$ 为向量，$$\\sum_i x_i$$ 以及 $\\boldsymbol{x}_1,\\cdots,\\boldsymbol{x}_l$。\n"
     )
-    assert rendered.excerpt == "设 x 为向量， … 以及 [公式]。"
+    assert rendered.excerpt == "设 $x$ 为向量，[公式] 以及 [公式]。"
     assert rendered.has_math
 
 

@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -31,8 +31,19 @@ class AuthorshipInline(admin.TabularInline):
     verbose_name_plural = _("authors (in byline order)")
 
 
+class PlainHelpTextMixin:
+    """Show help texts as the text they are: the admin treats help text as HTML, and the body's
+    help names the ``<!--more-->`` marker, which the browser took for an HTML comment."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and field.help_text:
+            field.help_text = escape(field.help_text)
+        return field
+
+
 @admin.register(Post)
-class PostAdmin(MarkdownxModelAdmin):
+class PostAdmin(PlainHelpTextMixin, MarkdownxModelAdmin):
     list_display = ("title", "status", "published_at", "series", "series_part", "reader_count")
     list_filter = ("status", "category", "series", "tags")
     list_select_related = ("series",)
@@ -53,9 +64,10 @@ class PostAdmin(MarkdownxModelAdmin):
     )
 
     class Media:
-        # The preview is the public article: same stylesheet, same MathJax configuration.
+        # The preview is the public article: same stylesheet, same MathJax configuration, which
+        # admin-preview.js confines to the preview (it must come before MathJax).
         css = {"all": ("css/article.css", "css/admin-editor.css")}
-        js = ("js/mathjax-config.js", "mathjax/tex-chtml-full.js", "js/admin-preview.js")
+        js = ("js/mathjax-config.js", "js/admin-preview.js", "mathjax/tex-chtml-full.js")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -155,7 +167,7 @@ class CommentAdminForm(forms.ModelForm):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(PlainHelpTextMixin, admin.ModelAdmin):
     form = CommentAdminForm
     list_display = ("__str__", "post", "status", "excerpt", "created_at", "is_staff_reply")
     list_display_links = ("__str__",)
@@ -188,7 +200,7 @@ class CommentAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ("css/article.css",)}
-        js = ("js/mathjax-config.js", "mathjax/tex-chtml-full.js")
+        js = ("js/mathjax-config.js", "js/admin-preview.js", "mathjax/tex-chtml-full.js")
 
     def has_add_permission(self, request):
         return False  # comments come from the site; staff answer with the reply box

@@ -20,6 +20,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.dollarmath.index import math_inline_dollar
 from mdit_py_plugins.footnote import footnote_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -46,17 +47,22 @@ DISPLAY_ENVIRONMENTS = (
     "eqnarray*",
 )
 _BARE_ENVIRONMENT = re.compile(
-    r"\A\\begin\{(?P<env>[a-z]+\*?)\}.*\\end\{(?P=env)\}\Z",
+    r"\A\\begin\{(?P<env>[a-z]+\*?)\}(?P<body>.*)\\end\{(?P=env)\}\Z",
     re.DOTALL,
 )
+# Where text is plain: a short inline formula is kept as TeX, anything else is this placeholder.
+SHORT_FORMULA = 30
+FORMULA = "[公式]"
+_NOT_SHOWN = re.compile(r"\\(?:label|eqref|ref)\s*\{[^{}]*\}")
 _MATH_TOKENS = {"math_inline", "math_inline_double", "math_block", "math_block_label", "amsmath"}
 
 _formatter = HtmlFormatter(nowrap=True)
 
 # A table splits its rows at every `|`, even inside `$x|y$`. Before parsing, a `|` inside inline
-# math is swapped for a private-use character, which the output turns back into `|`.
+# math is swapped for a private-use character, which the output turns back into `|`. The pattern
+# follows the dollar rule of ``_pandoc_dollars``.
 _PIPE_STAND_IN = "\ue000"
-_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(?:[^$\n\\]|\\.)+?\$")
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?![\s$])(?:[^$\n\\]|\\.)+?(?<!\s)\$(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -120,31 +126,84 @@ def _restore_pipes(text: str) -> str:
     return text.replace(_PIPE_STAND_IN, "|")
 
 
-def plain_text(tokens: list[Token], limit: int | None = None) -> str:
-    """Readable text for meta descriptions and snippets: short inline TeX kept, long TeX elided."""
+def plain_text(tokens: list[Token], limit: int | None = None, *, quotes: bool = True) -> str:
+    """The text as it reads where text is plain (meta descriptions, summaries, excerpts).
+
+    At most ``limit`` characters (``BLOG_TEASER_CHARS`` by default); ``quotes=False`` leaves out
+    block quotes (a comment's excerpt is its author's own words). Code blocks and markup are left
+    out. Math reads as ``plain_formula`` says, and a cut falls between formulas or inside plain
+    words, never inside a formula.
+    """
     limit = limit or settings.BLOG_TEASER_CHARS
-    parts: list[str] = []
+    text, used = [], 0
+    for kind, piece in _plain_pieces(tokens, quotes):
+        if kind == "space":
+            if text and not text[-1].endswith(" "):
+                text.append(" ")
+                used += 1
+            continue
+        room = limit - 1 - used  # keep one character for the ellipsis
+        if len(piece) <= room:
+            text.append(piece)
+            used += len(piece)
+            continue
+        if kind == "text" and room > 0:
+            text.append(piece[:room].rstrip())
+        return "".join(text).rstrip() + "…"
+    return "".join(text).strip()
+
+
+def plain_formula(tex: str, *, display: bool, whole: bool = False) -> str:
+    """How a formula reads in plain text, the same everywhere.
+
+    ``\\label``, ``\\eqref`` and ``\\ref`` are dropped (their numbers exist only on the typeset
+    page); a short inline formula is kept whole between dollars (``$x_i$``); a longer or displayed
+    one reads "[公式]". ``whole`` keeps any formula as TeX between dollars, without a wrapping
+    display environment such as ``equation`` (a search snippet shows the formula that holds the
+    match).
+    """
+    tex = _one_line(_NOT_SHOWN.sub("", tex))
+    if not tex:
+        return ""
+    if whole:
+        environment = _BARE_ENVIRONMENT.match(tex)
+        if environment and environment["env"] in DISPLAY_ENVIRONMENTS:
+            tex = _one_line(environment["body"])
+        return f"$${tex}$$" if display else f"${tex}$"
+    if display or len(tex) > SHORT_FORMULA:
+        return FORMULA
+    return f"${tex}$"
+
+
+def _plain_pieces(tokens: list[Token], quotes: bool):
+    quoted = 0
     for token in tokens:
-        if token.type in {"math_block", "math_block_label", "amsmath", "math_inline_double"}:
-            parts.append(" … ")
-        elif token.type == "inline" and token.children:
-            for child in token.children:
-                if child.type in {"text", "code_inline"}:
-                    parts.append(child.content)
-                elif child.type == "math_inline":
-                    tex = child.content.strip()
-                    parts.append(tex if len(tex) <= 24 else "[公式]")
-                elif child.type == "math_inline_double":
-                    parts.append(" … ")
-                elif child.type in {"softbreak", "hardbreak"}:
-                    parts.append(" ")
-            parts.append(" ")
-        if sum(map(len, parts)) > limit * 2:
-            break
-    text = re.sub(r"\s+", " ", "".join(parts)).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
+        if token.type == "blockquote_open":
+            quoted += 1
+        elif token.type == "blockquote_close":
+            quoted -= 1
+        elif quoted and not quotes:
+            continue
+        elif token.type in {"math_block", "math_block_label", "amsmath"}:
+            yield "formula", plain_formula(token.content, display=True)
+            yield "space", ""
+        elif token.type == "inline":
+            yield from _plain_inline_pieces(token.children or [])
+            yield "space", ""
+
+
+def _plain_inline_pieces(children: list[Token]):
+    for child in children:
+        if child.type in {"text", "code_inline"}:
+            words = re.sub(r"\s+", " ", child.content)
+            if words:
+                yield "text", words
+        elif child.type in {"softbreak", "hardbreak"}:
+            yield "space", ""
+        elif child.type in {"math_inline", "math_inline_double"}:
+            formula = plain_formula(child.content, display=child.type == "math_inline_double")
+            if formula:
+                yield "formula", formula
 
 
 def search_text(tokens: list[Token]) -> str:
@@ -296,11 +355,33 @@ def _base_parser(*, html: bool) -> MarkdownIt:
     md = (
         MarkdownIt("commonmark", {"html": html, "linkify": True, "highlight": _highlight})
         .enable(["table", "strikethrough", "linkify"])
-        .use(dollarmath_plugin, double_inline=True, allow_space=True, renderer=_render_math)
+        .use(dollarmath_plugin, double_inline=True, allow_space=False, renderer=_render_math)
         .use(footnote_plugin)
     )
+    md.inline.ruler.at("math_inline", _pandoc_dollars(math_inline_dollar(False, True, True)))
     md.add_render_rule("math_inline_double", _render_display_in_paragraph)
     return md
+
+
+def _pandoc_dollars(math_rule):
+    """Pandoc's rule for inline ``$``: prices such as ``$5 和 $10`` stay text.
+
+    An opening ``$`` must be followed by a non-space and a closing ``$`` preceded by a non-space
+    (the plugin's ``allow_space=False``) and not followed by a digit. The plugin's own digit
+    option also refuses a digit before the opening ``$`` (and, at the start of a paragraph, looks
+    at the paragraph's last character instead), so the closing check is made here.
+    """
+
+    def rule(state, silent: bool) -> bool:
+        start = state.pos
+        if not math_rule(state, True):
+            return False
+        end, state.pos = state.pos, start
+        if state.src[end : end + 1].isdigit():
+            return False
+        return math_rule(state, silent)
+
+    return rule
 
 
 @cache

@@ -23,8 +23,8 @@ from django.db.models import Case, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext as _
 
+from . import markup
 from .models import Comment, Post
 
 MAX_QUERY_CHARS = 100
@@ -181,8 +181,9 @@ def snippet(text: str, query: Query, width: int = SNIPPET_CHARS) -> SafeString:
     """About ``width`` characters of ``text`` around the first match, highlighted.
 
     The window never starts or ends inside a formula: a formula at an edge is taken whole, or
-    left out when it is long and holds no match. Formulas are shown as their TeX between
-    dollars (``$x^2$``, ``$$…$$``) and are not typeset on the results page.
+    left out when it is long and holds no match. Formulas read as in every plain-text place
+    (``markup.plain_formula``), except that the one holding the match is shown whole as TeX
+    between dollars; nothing is typeset on the results page.
     """
     if not text:
         return mark_safe("")
@@ -221,10 +222,10 @@ def _tex_length(formula: re.Match) -> int:
 def _formula_html(formula: re.Match, query: Query, holds_anchor: bool) -> str:
     inline = formula.group(1) is not None
     tex = formula.group(1) if inline else formula.group(2)
-    if len(tex) > SNIPPET_FORMULA_CHARS and not holds_anchor:
-        return escape(_("[formula]"))
-    dollars = "$" if inline else "$$"
-    return f'<span class="snippet-tex">{dollars}{highlight(tex, query)}{dollars}</span>'
+    shown = markup.plain_formula(tex, display=not inline, whole=holds_anchor)
+    if not shown.startswith("$"):
+        return escape(shown)
+    return f'<span class="snippet-tex">{highlight(shown, query)}</span>'
 
 
 @dataclass
@@ -241,6 +242,9 @@ def comment_hits(query: Query, limit: int = COMMENT_RESULTS) -> list[CommentHit]
     for term in query.terms:
         comments = comments.filter(body__icontains=term)
     return [
-        CommentHit(comment=comment, snippet_html=snippet(comment.body, query))
+        CommentHit(
+            comment=comment,
+            snippet_html=snippet(markup.search_text(markup.comment_tokens(comment.body)), query),
+        )
         for comment in comments.order_by("-created_at")[:limit]
     ]

@@ -38,8 +38,6 @@ LINK_REL = "nofollow ugc noopener"
 _COMMENT_FRAGMENT = re.compile(r"#comment-[0-9]{1,7}")
 
 EXCERPT_CHARS = 80
-SHORT_FORMULA = 30  # longer inline TeX reads as "[公式]" in an excerpt
-_FORMULA = "[公式]"
 
 
 @dataclass(frozen=True)
@@ -80,58 +78,9 @@ def _keep_comment_fragment(url: str) -> str | None:
 
 
 def excerpt(tokens: list[Token], limit: int = EXCERPT_CHARS) -> str:
-    """Plain text of the comment's own words, at most ``limit`` characters.
+    """Plain text of the comment's own words (quotes left out), math as everywhere else.
 
-    Quoted blocks and code blocks are left out. A short inline formula is kept whole as
-    ``$…$``, a longer or displayed one becomes "[公式]"; a cut falls between formulas or inside
-    plain words, never inside a formula. The result is text: templates escape it.
+    ``markup.plain_text`` decides how formulas read and where a cut falls. The result is text:
+    templates escape it.
     """
-    pieces = list(_excerpt_pieces(tokens))
-    text, used = [], 0
-    for kind, piece in pieces:
-        if kind == "space":
-            if text and not text[-1].endswith(" "):
-                text.append(" ")
-                used += 1
-            continue
-        room = limit - 1 - used  # keep one character for the ellipsis
-        if len(piece) <= room:
-            text.append(piece)
-            used += len(piece)
-            continue
-        if kind == "text" and room > 0:
-            text.append(piece[:room].rstrip())
-        return "".join(text).rstrip() + "…"
-    return "".join(text).strip()
-
-
-def _excerpt_pieces(tokens: list[Token]):
-    skip = 0
-    for token in tokens:
-        if token.type == "blockquote_open":
-            skip += 1
-        elif token.type == "blockquote_close":
-            skip -= 1
-        elif skip:
-            continue
-        elif token.type in {"math_block", "math_block_label"}:
-            yield "formula", _FORMULA
-            yield "space", ""
-        elif token.type == "inline":
-            yield from _inline_pieces(token.children or [])
-            yield "space", ""
-
-
-def _inline_pieces(children: list[Token]):
-    for child in children:
-        if child.type in {"text", "code_inline"}:
-            words = re.sub(r"\s+", " ", child.content)
-            if words:
-                yield "text", words
-        elif child.type in {"softbreak", "hardbreak"}:
-            yield "space", ""
-        elif child.type == "math_inline":
-            tex = re.sub(r"\s+", " ", child.content.strip())
-            yield "formula", f"${tex}$" if len(tex) <= SHORT_FORMULA else _FORMULA
-        elif child.type == "math_inline_double":
-            yield "formula", _FORMULA
+    return markup.plain_text(tokens, limit, quotes=False)

@@ -1,8 +1,13 @@
-/* The admin editor's live preview: the public article's styles, re-typeset after each update.
-   markdownx fires `markdownx.update` on the preview element and the event does not bubble,
-   so it is caught in the capture phase at the document. */
+/* The admin's MathJax typesets only where math is meant: the editor's live preview and rendered
+   bodies (.article-body), never the admin's own help text, messages or lists, which name TeX as
+   words. Loaded after mathjax-config.js and before MathJax, so that MathJax's first pass covers
+   these elements only. The preview is re-typeset after each update: markdownx fires
+   `markdownx.update` on the preview element and the event does not bubble, so it is caught in
+   the capture phase at the document. */
 (function () {
   "use strict";
+  window.MathJax.startup.elements = [".markdownx-preview", ".article-body"];
+
   let pending = Promise.resolve();
   function typeset(element) {
     if (!window.MathJax || !MathJax.startup || !MathJax.startup.promise) return;

@@ -68,6 +68,47 @@ def test_pipe_inside_math_in_a_table_cell_does_not_split_the_cell():
     assert r"\(\|v\|\)" in out
 
 
+# Pandoc's rule: an opening `$` is followed by a non-space, a closing `$` is preceded by a non-space
+# and not followed by a digit. Anything else is a dollar sign in prose.
+DOLLARS_IN_PROSE = [
+    "价格是 $5 和 $10 美元",
+    "从 $5 涨到 $10",
+    "$ 5$",
+    "$x $",
+    "$x$5",
+    "$20 to $30",
+    "it costs $5, or $10 with tax",
+]
+MATH_NEXT_TO_TEXT = [
+    ("a $x$ b", r"\(x\)"),
+    ("2$x$", r"\(x\)"),
+    ("$x$ 等于 5", r"\(x\)"),  # a paragraph starting with math and ending in a digit
+    ("共 $n=10$ 项", r"\(n=10\)"),
+    ("$b=10000$上", r"\(b=10000\)"),
+    ("$x$ 的价格是 $5", r"\(x\)"),
+    ("文字 $$ x^2 $$ 文字", r"\[x^2\]"),
+]
+
+
+@pytest.mark.parametrize("source", DOLLARS_IN_PROSE)
+@pytest.mark.parametrize("render", [lambda s: render_post(s).html, render_comment])
+def test_dollars_that_are_not_math_stay_text(source, render):
+    out = tex_of(render(source))
+    assert "math" not in out and "\\(" not in out
+    assert out.strip() == f"<p>{source}</p>"
+
+
+@pytest.mark.parametrize(("source", "formula"), MATH_NEXT_TO_TEXT)
+@pytest.mark.parametrize("render", [lambda s: render_post(s).html, render_comment])
+def test_math_next_to_text_and_prices_is_still_math(source, formula, render):
+    assert formula in tex_of(render(source))
+
+
+def test_prices_in_a_table_do_not_merge_cells():
+    out = render_post("| 商品 | 价格 | 含税 |\n|---|---|---|\n| 书 | $5 | $10 |\n").html
+    assert "<td>$5</td>" in out and "<td>$10</td>" in out
+
+
 def test_code_blocks_are_highlighted_by_pygments():
     out = render_post('```python\nprint("hi")\n```\n').html
     assert '<pre class="highlight"><code class="language-python">' in out
@@ -116,7 +157,7 @@ def test_excerpt_is_plain_text_with_math_replaced_sensibly():
     rendered = render_post(
         "设 $x$ 为向量，$$\\sum_i x_i$$ 以及 $\\boldsymbol{x}_1,\\cdots,\\boldsymbol{x}_l$。\n"
     )
-    assert rendered.excerpt == "设 x 为向量， … 以及 [公式]。"
+    assert rendered.excerpt == "设 $x$ 为向量，[公式] 以及 [公式]。"
     assert rendered.has_math
 
 

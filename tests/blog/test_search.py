@@ -94,7 +94,10 @@ def test_results_show_highlighted_snippets_and_titles(client):
     page = results(client, "mla").content.decode()
     assert "从MHA到<mark>MLA</mark>" in page
     assert "<mark>MLA</mark> 把 KV Cache 压缩成低秩形式" in page
-    assert 'class="snippet-tex">$\\text{softmax}' in page  # TeX shown whole between dollars
+    assert "[公式] 的计算不变" in page  # a long formula without the match reads "[公式]"
+    assert 'class="snippet-tex">$q, k$' in page  # a short one is kept whole between dollars
+    page = results(client, "softmax").content.decode()
+    assert 'class="snippet-tex">$\\text{<mark>softmax</mark>}(QK^{\\top}' in page  # the match
 
 
 def test_snippet_text_and_query_are_escaped(client):

@@ -125,8 +125,9 @@ def test_formula_alone(formula):
         "> 引用{}文字",
         "## 标题{}",
         "| 列 | 说明 |\n|---|---|\n| {} | 文字 |",
+        "{}的价格是 $5 和 $10 美元",
     ],
-    ids=["glued", "sentence", "list", "quote", "heading", "table"],
+    ids=["glued", "sentence", "list", "quote", "heading", "table", "prices"],
 )
 def test_inline_formula_in_context(formula, template):
     source = template.format(formula)

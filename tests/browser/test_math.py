@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.browser.conftest import wait_for_mathjax
-from tests.factories import PostFactory
+from tests.factories import CommentFactory, PostFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -103,3 +103,17 @@ def test_wide_display_math_scrolls_instead_of_overflowing_on_a_phone(live_server
     context.close()
     assert widths["doc"] <= widths["view"]
     assert widths["math"] > widths["box"]  # the formula scrolls inside its own box
+
+
+def test_dollar_prices_stay_text_in_a_post_and_a_comment(live_server, page):
+    post = PostFactory(body="价格是 $5 和 $10 美元，而 $x$ 是变量。\n")
+    CommentFactory(post=post, body="这本书 $5 和 $10 美元都有卖，而 $y$ 呢？")
+    page.goto(live_server.url + post.get_absolute_url())
+    wait_for_mathjax(page)
+    assert "价格是 $5 和 $10 美元，而" in page.locator(".article-body").first.inner_text()
+    assert "这本书 $5 和 $10 美元都有卖，" in page.locator(".comment-body").first.inner_text()
+    typeset = page.evaluate(
+        "() => [...document.querySelectorAll('mjx-container mjx-assistive-mml')]"
+        ".map(e => e.textContent)"
+    )
+    assert sorted(typeset) == ["x", "y"]

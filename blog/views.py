@@ -32,6 +32,7 @@ from .archives import MonthRange, month_neighbours
 from .cache import cached, cached_here
 from .comments import html as comment_html
 from .comments import notify, spam, workflow
+from .comments import tex as comment_tex
 from .comments.forms import CommentForm
 from .models import Category, Comment, Post, Series, Tag, comment_page_url
 from .pagecache import public_page
@@ -458,7 +459,10 @@ def comment_preview(request, pk):
             "limit": settings.BLOG_COMMENT_MAX_CHARS
         }
         return JsonResponse({"error": message}, status=400)
-    return JsonResponse({"html": comment_html.render(body).html if body.strip() else ""})
+    rendered = comment_html.render(body).html if body.strip() else ""
+    if problem := comment_tex.comment_problem(rendered):
+        return JsonResponse({"error": problem}, status=400)
+    return JsonResponse({"html": rendered})
 
 
 def comment_unsubscribe(request, token):

@@ -61,7 +61,7 @@ function limitLengths(safe) {
 /* ---- Comment TeX -------------------------------------------------------------------------
    A formula inside a comment (.comment-body: the thread, the preview, the admin's comment page)
    must pass the allow-list and limits of blog/comments/tex.py, applied by static/js/comment-tex.js
-   (loaded before this file), before MathJax parses it; one that does not becomes MathJax's
+   (loaded before MathJax), before MathJax parses it; one that does not becomes MathJax's
    "Math input error" box, with the reason in its title. Without comment-tex.js no comment
    formula is parsed. */
 function limitCommentTex(tex) {

@@ -138,14 +138,10 @@ class Refused(Exception):
 
 def comment_problem(html: str) -> str | None:
     """Why the sanitised comment HTML may not be published as it is, or None."""
-    formulas = list(find_formulas(html))
     try:
+        formulas = list(find_formulas(html))
         for tex in formulas:
             check_formula(tex)
-        if len(formulas) > MAX_FORMULAS:
-            raise Refused(
-                _("Too many formulas in one comment (at most %(limit)s).") % {"limit": MAX_FORMULAS}
-            )
         if sum(map(len, formulas)) > MAX_TEX_CHARS:
             raise Refused(
                 _("Too much TeX in one comment (at most %(limit)s characters).")
@@ -296,10 +292,20 @@ _SKIPPED_TAGS = {"pre", "code"}
 
 
 def find_formulas(html: str):
-    """The TeX of every formula MathJax would typeset in this (sanitised) comment HTML."""
+    """The TeX of every formula MathJax would typeset in this (sanitised) comment HTML.
+
+    Raises Refused past MAX_FORMULAS openers, which also bounds the work on hostile input.
+    """
+    openers = 0
     for text in _TextChunks.of(html):
         position = 0
         while match := _OPENER.search(text, position):
+            openers += 1
+            if openers > MAX_FORMULAS:
+                raise Refused(
+                    _("Too many formulas in one comment (at most %(limit)s).")
+                    % {"limit": MAX_FORMULAS}
+                )
             environment = match.group(1)
             if environment is None:
                 close, start = ("\\)" if match.group() == "\\(" else "\\]"), match.end()
@@ -314,9 +320,14 @@ def find_formulas(html: str):
 
 
 def _closing(text: str, position: int, close: str) -> int:
-    """Where ``close`` first appears outside braces, as MathJax's FindTeX looks for it."""
+    """Where ``close`` first appears outside braces, as MathJax's FindTeX looks for it.
+
+    Only a formula's longest allowed length is scanned; a ``close`` further on still counts
+    (braces ignored), so that a longer formula is found and refused as too long.
+    """
     depth = 0
-    while position < len(text):
+    limit = min(len(text), position + MAX_FORMULA_CHARS + 1)
+    while position < limit:
         if depth == 0 and text.startswith(close, position):
             return position
         char = text[position]
@@ -325,7 +336,7 @@ def _closing(text: str, position: int, close: str) -> int:
             continue
         depth += {"{": 1, "}": -1}.get(char, 0)
         position += 1
-    return -1
+    return text.find(close, limit)
 
 
 class _TextChunks(HTMLParser):

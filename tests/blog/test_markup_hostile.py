@@ -16,7 +16,6 @@ from blog.comments import html as comment_html
 from blog.comments import tex as comment_tex
 from blog.markup import render_comment, render_post, tex_problems
 
-
 FRAGMENTS = [
     "$", "$$", "\\", "{", "}", "\\(", "\\)", "\\[", "\\]", "x^2", "\\frac{a}{b}",
     "\\begin{equation}", "\\end{equation}", "\\begin{align}", "\\end{align}", "\\label{a}",

@@ -27,7 +27,7 @@ NESTED_FRACS = "$" + "\\frac{" * 150 + "x" + "}{y}" * 150 + "$"
 NESTED_LEFTS = "$$" + "\\left(" * 600 + "x" + "\\right)" * 600 + "$$"
 NESTED_SCRIPTS = "\n\n".join("$" + "x_{" * 600 + "x" + "}" * 600 + "$" for _ in range(4))
 MACRO_EXPANSION = "$\\def\\a{xxxxxxxxxx}\\def\\b{\\a\\a\\a\\a\\a\\a\\a\\a\\a\\a}" + (
-    "\\def\\c{\\b\\b\\b\\b\\b\\b\\b\\b\\b\\b}\\c\\c\\c\\c\\c\\c\\c\\c\\c\\c$"
+    "\\def\\c{\\b\\b\\b\\b\\b\\b\\b\\b\\b\\b}\\c\\c\\c\\c\\c\\c\\c\\c$"
 )
 OVERLAY = (
     "$\\href{https://evil.example/login}{\\unicode[x;position:fixed;top:0;left:0;width:100vw;"

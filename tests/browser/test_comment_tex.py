@@ -30,6 +30,11 @@ async () => {
 COMMENT_HEIGHTS = (
     "[...document.querySelectorAll('.comment-body')].map(e => e.getBoundingClientRect().height)"
 )
+# How far a formula draws, clipped or not (the macro expansion drew 66,000 px).
+FORMULA_SIZES = (
+    "[...document.querySelectorAll('.comment-body mjx-container > *')]"
+    ".map(e => Math.max(e.getBoundingClientRect().width, e.getBoundingClientRect().height))"
+)
 
 
 @pytest.fixture
@@ -73,6 +78,7 @@ def assert_page_survives(page):
     assert page.evaluate("1 + 1") == 2
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     assert max(page.evaluate(COMMENT_HEIGHTS)) < 1000
+    assert max(page.evaluate(FORMULA_SIZES)) < 2000
     height = page.evaluate("document.documentElement.scrollHeight")
     for y in range(0, height, max(height // 6, 1)):
         page.evaluate(f"window.scrollTo(0, {y})")

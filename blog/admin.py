@@ -200,7 +200,12 @@ class CommentAdmin(PlainHelpTextMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ("css/article.css",)}
-        js = ("js/mathjax-config.js", "js/admin-preview.js", "mathjax/tex-chtml-full.js")
+        js = (
+            "js/comment-tex.js",
+            "js/mathjax-config.js",
+            "js/admin-preview.js",
+            "mathjax/tex-chtml-full.js",
+        )
 
     def has_add_permission(self, request):
         return False  # comments come from the site; staff answer with the reply box
@@ -211,8 +216,11 @@ class CommentAdmin(PlainHelpTextMixin, admin.ModelAdmin):
 
     @admin.display(description=_("as published"))
     def rendered(self, comment):
-        # body_html was sanitised with nh3 when the comment was saved.
-        return format_html('<div class="article-body">{}</div>', mark_safe(comment.body_html))
+        # body_html was sanitised with nh3 when the comment was saved; .comment-body contains it
+        # (article.css) and limits its TeX (static/js/comment-tex.js), as on the public page.
+        return format_html(
+            '<div class="comment-body article-body">{}</div>', mark_safe(comment.body_html)
+        )
 
     @admin.action(description=_("Approve selected comments"), permissions=["change"])
     def approve(self, request, queryset):

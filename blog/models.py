@@ -586,10 +586,17 @@ class Comment(models.Model):
         """Store the sanitised HTML and a plain-text excerpt of the body; an approved comment's
         math is typeset (a held one's is not: anyone can post, only staff make Node run)."""
         from .comments.html import render
+        from .comments.tex import comment_problem
 
         rendered = render(self.body)
         typeset = None
-        if rendered.has_math and self.status == self.Status.APPROVED:
+        # TeX past the comment limits (a row imported or stored before them) is never given to
+        # the server's MathJax; the browser's pre-filter shows it as an error instead.
+        if (
+            rendered.has_math
+            and self.status == self.Status.APPROVED
+            and comment_problem(rendered.html) is None
+        ):
             typeset = mathjax.typeset_comment(rendered.html, self.number)
         self.body_html = typeset or rendered.html
         self.excerpt = rendered.excerpt

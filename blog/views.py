@@ -34,6 +34,7 @@ from . import search as site_search
 from .archives import MonthRange, month_neighbours
 from .comments import html as comment_html
 from .comments import notify, spam, workflow
+from .comments import tex as comment_tex
 from .comments.forms import CommentForm
 from .models import Category, Comment, Post, Series, Tag, comment_page_url
 from .sharing import absolute_url, qr_svg
@@ -464,7 +465,10 @@ def comment_preview(request, pk):
         return JsonResponse({"html": ""})
     if not spam.allow(request, "preview", settings.BLOG_COMMENT_PREVIEW_RATE):
         return JsonResponse({"error": _("Too many previews; please wait a while.")}, status=429)
-    return JsonResponse({"html": comment_html.render(body).html})
+    rendered = comment_html.render(body).html
+    if problem := comment_tex.comment_problem(rendered):
+        return JsonResponse({"error": problem}, status=400)
+    return JsonResponse({"html": rendered})
 
 
 def comment_unsubscribe(request, token):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from blog.models import Comment
 
-from . import spam
+from . import html, spam, tex
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -83,6 +83,8 @@ class CommentForm(forms.ModelForm):
         body = self.cleaned_data["body"].replace("\r\n", "\n").strip()
         if len(body) < 2:
             raise forms.ValidationError(_("The comment is too short."))
+        if problem := tex.comment_problem(html.render(body).html):
+            raise forms.ValidationError(problem, code="tex")
         return body
 
     def clean_reply_to(self):

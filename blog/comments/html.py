@@ -4,8 +4,8 @@ Comments come from anyone. ``markup.render_comment`` parses Markdown with raw HT
 tags come out as text) and images disabled; its output then goes through nh3 (Ammonia) with an
 explicit allow-list, so whatever the parser lets through, only these tags, attributes, classes and
 URL schemes reach the page. Math stays as ``\\(..\\)`` / ``\\[..\\]`` text inside ``span.math`` /
-``div.math``: MathJax typesets it in the browser with the ``ui/safe`` extension, which filters
-``\\href``, ``\\style``, ``\\class``, ``\\cssId`` and sizes (static/js/mathjax-config.js).
+``div.math``: MathJax typesets it in the browser, within the allow-list and limits of
+``blog.comments.tex`` and with the ``ui/safe`` extension (static/js/mathjax-config.js).
 """
 
 import re

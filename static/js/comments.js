@@ -144,9 +144,11 @@
           script.onerror = reject;
           document.head.appendChild(script);
         }
-        add(form.dataset.mathjaxConfig, function () {
-          add(form.dataset.mathjax, function () {
-            window.MathJax.startup.promise.then(resolve, reject);
+        add(form.dataset.commentTex, function () {
+          add(form.dataset.mathjaxConfig, function () {
+            add(form.dataset.mathjax, function () {
+              window.MathJax.startup.promise.then(resolve, reject);
+            });
           });
         });
       });

@@ -34,6 +34,7 @@ window.MathJax = {
     ready() {
       MathJax.startup.defaultReady();
       limitLengths(MathJax.startup.document.safe);
+      limitCommentTex(MathJax.startup.input[0]);
       MathJax.startup.promise.then(() => document.documentElement.classList.add("mathjax-ready"));
     },
   },
@@ -54,5 +55,21 @@ function limitLengths(safe) {
   };
   ["width", "height", "depth", "lspace", "rspace", "voffset", "minsize", "maxsize"].forEach(function (name) {
     safe.filterAttributes.set(name, "filterLength");
+  });
+}
+
+/* ---- Comment TeX -------------------------------------------------------------------------
+   A formula inside a comment (.comment-body: the thread, the preview, the admin's comment page)
+   must pass the allow-list and limits of blog/comments/tex.py, applied by static/js/comment-tex.js
+   (loaded before MathJax), before MathJax parses it; one that does not becomes MathJax's
+   "Math input error" box, with the reason in its title. Without comment-tex.js no comment
+   formula is parsed. */
+function limitCommentTex(tex) {
+  tex.preFilters.add(function (data) {
+    var node = data.math.start.node;
+    var element = node && (node.nodeType === 1 ? node : node.parentNode);
+    if (!element || !element.closest(".comment-body")) return;
+    var problem = window.CommentTeX ? window.CommentTeX.problem(data.math.math) : "comment-tex.js is missing";
+    if (problem) throw new Error(problem);
   });
 }

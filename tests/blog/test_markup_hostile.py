@@ -1,38 +1,20 @@
 """The renderer under random and pathological input: never raises, finishes, emits nothing active.
 
-Comments are rendered by ``render_comment`` (raw HTML off) and then sanitised with nh3; the
-sanitiser itself belongs to blog/comments.py (comments issue). Until it lands, COMMENT_SANITISER
-below is the allow-list this test holds it to: the comments module should use the same one (or
-a stricter one) and this test should then call it instead.
+Comments are rendered by ``render_comment`` (raw HTML off) and then sanitised with nh3 by
+``blog.comments.html.sanitise``, the function every stored comment and every preview goes through:
+these tests call it, not a copy of its allow-list.
 """
 
 import threading
 from html.parser import HTMLParser
 
-import nh3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from blog.comments import html as comment_html
+from blog.comments import tex as comment_tex
 from blog.markup import render_comment, render_post, tex_problems
-
-COMMENT_TAGS = {
-    "p", "br", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a",
-    "span", "div", "table", "thead", "tbody", "tr", "th", "td", "hr", "sup", "sub",
-}  # fmt: skip
-
-
-def sanitise_comment(html: str) -> str:
-    return nh3.clean(
-        html,
-        tags=COMMENT_TAGS,
-        attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}},
-        allowed_classes={"span": {"math", "display"}, "div": {"math"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="nofollow ugc noopener",
-        strip_comments=True,
-    )
-
 
 FRAGMENTS = [
     "$", "$$", "\\", "{", "}", "\\(", "\\)", "\\[", "\\]", "x^2", "\\frac{a}{b}",
@@ -86,9 +68,12 @@ def active_content(html: str) -> list[str]:
 def test_comment_path_never_emits_script_event_handlers_or_javascript_urls(source):
     rendered = render_comment(source)
     assert active_content(rendered) == []  # raw HTML is off: already inert before nh3
-    cleaned = sanitise_comment(rendered)
+    cleaned = comment_html.sanitise(rendered)
     assert active_content(cleaned) == []
     assert "<script" not in cleaned.lower() and " style=" not in cleaned
+    assert comment_html.render(source).html == cleaned  # what is stored and previewed
+    problem = comment_tex.comment_problem(cleaned)  # the TeX check never raises either
+    assert problem is None or isinstance(problem, str)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -106,7 +91,7 @@ def test_the_sanitiser_is_not_a_no_op():
         "a href=' JaVa\\tscript:x'",
         "img onerror=",
     ]
-    assert active_content(sanitise_comment('<a href="javascript:x" onclick="y">a</a>')) == []
+    assert active_content(comment_html.sanitise('<a href="javascript:x" onclick="y">a</a>')) == []
 
 
 PATHOLOGICAL = {
@@ -151,6 +136,7 @@ def finishes(function, argument, timeout=120):
 @pytest.mark.parametrize("source", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
 def test_pathological_input_renders_and_returns(source):
     assert isinstance(finishes(render_post, source).html, str)
-    comment = sanitise_comment(finishes(render_comment, source))
+    comment = comment_html.sanitise(finishes(render_comment, source))
     assert active_content(comment) == []
+    finishes(comment_tex.comment_problem, comment)
     finishes(tex_problems, source)

@@ -326,7 +326,8 @@ def test_admin_links_published_comments_only(staff_client):
 def test_a_published_comment_lands_on_its_page_with_the_message(client):
     post = PostFactory()
     threads(post, 30)
-    CommentFactory(post=post, email="zhang.san@example.org")  # #31, page 2
+    trusted = CommentFactory(post=post, email="zhang.san@example.org")  # #31, page 2
+    client.cookies[TRUST_COOKIE] = trust_cookie(trusted)
     response = submit(client, post, body="第三十二条 $x$")
     assert response.status_code == 303
     assert response["Location"] == f"{page_url(post, 2)}#comment-32"

@@ -22,8 +22,22 @@ from .sparkline import sparkline_svg
 TREND_DAYS = 90
 
 
+class AuthorshipFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """A post keeps at least one author: its byline and citations name one."""
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("author") and not self._should_delete_form(form)
+        ]
+        if not kept:
+            raise forms.ValidationError(_("A post needs at least one author."))
+
+
 class AuthorshipInline(admin.TabularInline):
     model = Authorship
+    formset = AuthorshipFormSet
     extra = 0
     min_num = 1
     autocomplete_fields = ["author"]

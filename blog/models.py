@@ -262,9 +262,11 @@ class Post(models.Model):
         verbose_name=_("category"),
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="posts", verbose_name=_("tags"))
+    # PROTECT: a series with posts is not deleted (that would drop their part numbers; the
+    # series_and_part_together constraint refuses a part without a series). Move the posts out.
     series = models.ForeignKey(
         Series,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="posts",
@@ -379,13 +381,17 @@ class Post(models.Model):
         return list(self.tags.all())
 
     def series_neighbours(self):
-        """(parts in order, previous part, next part) among the series' public posts."""
+        """(parts in order, previous part, next part) among the series' public posts. A post that
+        is not public yet (a draft or scheduled post, seen by staff) is shown in its place among
+        them, as it will be once published."""
         parts = list(
             Post.objects.published()
             .filter(series_id=self.series_id)
             .order_by("series_part")
             .only("id", "title", "series_part", "series_id")
         )
+        if all(part.pk != self.pk for part in parts):
+            parts = sorted([*parts, self], key=lambda part: part.series_part)
         index = next(i for i, part in enumerate(parts) if part.pk == self.pk)
         previous = parts[index - 1] if index > 0 else None
         following = parts[index + 1] if index + 1 < len(parts) else None

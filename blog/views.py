@@ -414,19 +414,24 @@ def comment_create(request, pk):
         page = form.parent_comment.page_number() if form.parent_comment else 1
         return _post_page(request, post, form, status=status, comment_page=page)
     comment = workflow.post_comment(form, request)
+    # Published only for staff and for a browser holding a trust cookie, so the answer tells an
+    # anonymous poster nothing about the email they typed.
     if comment.status == Comment.Status.APPROVED:
         messages.success(
             request,
             _("Your comment #%(number)s is published.") % {"number": comment.number},
             extra_tags="comment",
         )
-        return HttpResponseRedirect(comment.get_page_url(), status=303)
-    messages.info(
-        request,
-        _("Thank you! Your comment is awaiting moderation and will appear once approved."),
-        extra_tags="comment",
-    )
-    return HttpResponseRedirect(f"{post.get_absolute_url()}#comments", status=303)
+        response = HttpResponseRedirect(comment.get_page_url(), status=303)
+    else:
+        messages.info(
+            request,
+            _("Thank you! Your comment is awaiting moderation and will appear once approved."),
+            extra_tags="comment",
+        )
+        response = HttpResponseRedirect(f"{post.get_absolute_url()}#comments", status=303)
+    workflow.remember_commenter(response, comment)
+    return response
 
 
 @require_safe

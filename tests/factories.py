@@ -1,9 +1,11 @@
 from datetime import timedelta
 
 import factory
+from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts.models import User
+from blog.comments.workflow import TRUST_COOKIE, TRUST_COOKIE_SALT
 from blog.models import Authorship, Category, Comment, Post, Series, Tag
 
 
@@ -96,3 +98,10 @@ class CommentFactory(factory.django.DjangoModelFactory):
         from blog.comments.workflow import save_numbered
 
         return save_numbered(model_class(*args, **kwargs))
+
+
+def trust_cookie(comment: Comment) -> str:
+    """The value of the trust cookie the site gives the browser that posted ``comment``."""
+    response = HttpResponse()
+    response.set_signed_cookie(TRUST_COOKIE, str(comment.pk), salt=TRUST_COOKIE_SALT)
+    return response.cookies[TRUST_COOKIE].value

@@ -26,7 +26,8 @@ def kexue(c: Citation) -> str:
         when += f" – {_kexue_date(c.issued_end)}"
     kind = "Blog post" if c.kind == "post" else "Blog series"
     names = ", ".join(p.name for p in c.authors)
-    return f"{names}. ({when}). 《{c.title}》[{kind}]. Retrieved from {c.url}"
+    by = f"{names}. " if names else ""
+    return f"{by}({when}). 《{c.title}》[{kind}]. Retrieved from {c.url}"
 
 
 def _gbt_name(person: Person) -> str:
@@ -43,10 +44,8 @@ def gbt7714(c: Citation) -> str:
     names = [_gbt_name(p) for p in c.authors]
     if len(names) > 3:
         names = [*names[:3], "等" if c.language.startswith("zh") else "et al"]
-    return (
-        f"{', '.join(names)}. {c.title}[EB/OL]. "
-        f"({c.latest.isoformat()})[{c.accessed.isoformat()}]. {c.url}."
-    )
+    by = f"{', '.join(names)}. " if names else ""
+    return f"{by}{c.title}[EB/OL]. ({c.latest.isoformat()})[{c.accessed.isoformat()}]. {c.url}."
 
 
 def _apa_name(person: Person) -> str:
@@ -81,9 +80,11 @@ def apa(c: Citation) -> str:
             when = str(c.issued.year)
     else:
         when = f"{c.issued.year}, {MONTHS[c.issued.month - 1]} {c.issued.day}"
-    names = _sentence(_apa_names(c.authors))
-    title = c.title if c.kind == "post" else f"{c.title} [Blog series]"
-    return f"{names} ({when}). {_sentence(title)} {_sentence(c.container_latin)} {c.url}"
+    title = _sentence(c.title if c.kind == "post" else f"{c.title} [Blog series]")
+    source = f"{_sentence(c.container_latin)} {c.url}"
+    if not c.authors:  # APA: a work without an author is cited by its title
+        return f"{title} ({when}). {source}"
+    return f"{_sentence(_apa_names(c.authors))} ({when}). {title} {source}"
 
 
 # BibTeX and biblatex -----------------------------------------------------------------------
@@ -139,8 +140,11 @@ def _bib_name(person: Person) -> str:
     return f"{{{name}}}"
 
 
-def _bib_authors(c: Citation) -> str:
-    return " and ".join(_bib_name(p) for p in c.authors)
+def _bib_authors(c: Citation) -> list[tuple[str, str]]:
+    """The ``author`` field, left out for a work without an author."""
+    if not c.authors:
+        return []
+    return [("author", "{" + " and ".join(_bib_name(p) for p in c.authors) + "}")]
 
 
 def _bib_url(url: str, *, in_argument: bool = False) -> str:
@@ -164,7 +168,7 @@ def biblatex(c: Citation) -> str:
         "online",
         c.key,
         [
-            ("author", f"{{{_bib_authors(c)}}}"),
+            *_bib_authors(c),
             ("title", f"{{{bib_text(c.title)}}}"),
             ("date", f"{{{when}}}"),
             ("organization", f"{{{bib_text(c.container, protect_case=False)}}}"),
@@ -176,10 +180,7 @@ def biblatex(c: Citation) -> str:
 
 def bibtex(c: Citation) -> str:
     """Portable BibTeX ``@misc`` for classic .bst styles: the URL in ``howpublished``."""
-    fields = [
-        ("author", f"{{{_bib_authors(c)}}}"),
-        ("title", f"{{{bib_text(c.title)}}}"),
-    ]
+    fields = [*_bib_authors(c), ("title", f"{{{bib_text(c.title)}}}")]
     if c.is_range:
         fields.append(("year", f"{{{c.issued.year}--{c.issued_end.year}}}"))
     else:

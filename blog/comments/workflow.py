@@ -1,12 +1,18 @@
 """The life of a comment: posted (held or published), approved, marked as spam, answered by staff.
 
-Moderation rule: staff comments and comments from an email address that already has an approved
-comment are published at once; everything else waits for approval. Numbers #1, #2, … are given in
-posting order within a post, under a lock, so concurrent posts never share a number.
+Moderation rule: comments by logged-in staff are published at once, and so are comments from a
+returning commenter who proves it with what they hold, never with what they type: posting a comment
+gives the browser a signed cookie naming that comment (``remember_commenter``); a later comment is
+published at once when the cookie names an approved comment with the same email. Typing the email of
+an approved commenter alone is held like any first comment. Everything else waits for approval.
+Numbers #1, #2, … are given in posting order within a post, under a lock, so concurrent posts never
+share a number.
 """
 
+from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -17,6 +23,9 @@ from caching.generation import content_changed
 from . import notify, spam
 
 NUMBERING_ATTEMPTS = 5
+TRUST_COOKIE = "commenter"
+TRUST_COOKIE_SALT = "blog.comments.trust"
+TRUST_COOKIE_AGE = timedelta(days=365)
 
 
 def post_comment(form, request) -> Comment:
@@ -38,7 +47,7 @@ def post_comment(form, request) -> Comment:
             "website": data["website"],
             "notify_on_reply": data["notify_on_reply"],
         }
-    published = form.is_staff or is_known_commenter(author["email"])
+    published = form.is_staff or is_trusted_commenter(request, author["email"])
     comment = Comment(
         post=form.post,
         parent=form.parent_comment,
@@ -75,8 +84,34 @@ def staff_reply(parent: Comment, user, body: str) -> Comment:
     return reply
 
 
-def is_known_commenter(email: str) -> bool:
-    return bool(email) and Comment.objects.approved().filter(email=email).exists()
+def is_trusted_commenter(request, email: str) -> bool:
+    """Whether the request carries a trust cookie naming an approved comment by ``email``."""
+    comment_id = request.get_signed_cookie(
+        TRUST_COOKIE, default=None, salt=TRUST_COOKIE_SALT, max_age=TRUST_COOKIE_AGE
+    )
+    if not (email and comment_id and comment_id.isdigit()):
+        return False
+    return Comment.objects.approved().filter(pk=int(comment_id), email=email).exists()
+
+
+def remember_commenter(response, comment: Comment) -> None:
+    """Give the browser that posted ``comment`` the trust cookie naming it, so that once a
+    moderator approves it, that browser's later comments with the same email are published at
+    once. A published anonymous comment was posted with a cookie that already proves trust; that
+    cookie is kept. ``SameSite=Lax``: a cross-site form post does not carry it.
+    """
+    if comment.user_id or comment.status == Comment.Status.APPROVED:
+        return
+    response.set_signed_cookie(
+        TRUST_COOKIE,
+        str(comment.pk),
+        salt=TRUST_COOKIE_SALT,
+        max_age=TRUST_COOKIE_AGE,
+        path="/archives/",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def save_numbered(comment: Comment) -> Comment:

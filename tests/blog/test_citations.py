@@ -204,6 +204,23 @@ def test_an_author_without_latin_name_is_cited_by_display_name(today):
     assert citations.apa(citation_of(post.pk)).startswith("王五. (")
 
 
+def test_a_post_without_authors_is_cited_by_its_title_in_every_format(client, post):
+    """The admin refuses to remove a post's last author, but the ORM can (``authors.clear()``):
+    the post and its citations still render, as a work without an author."""
+    post.authors.clear()
+    c = citation_of(post.pk)
+    assert citations.kexue(c) == f"(May. 13, 2024). 《{TITLE}》[Blog post]. Retrieved from {URL}"
+    assert citations.gbt7714(c) == f"{TITLE}[EB/OL]. (2024-05-13)[2025-01-02]. {URL}."
+    assert citations.apa(c) == f"{TITLE}. (2024, May 13). Scientific Spaces. {URL}"
+    for formatter in (citations.biblatex, citations.bibtex):
+        [entry] = bibtexparser.parse_string(formatter(c)).entries
+        assert "author" not in entry.fields_dict and entry.key == c.key
+    assert "AU  -" not in citations.ris(c)
+    assert json.loads(citations.csl_json(c))[0]["author"] == []
+    for url in (post.get_absolute_url(), *(path for _ext, path in c.exports)):
+        assert client.get(url).status_code == 200
+
+
 # --- escaping: parse every output back ------------------------------------------------------
 
 NASTY_TITLES = [

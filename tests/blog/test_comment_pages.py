@@ -8,10 +8,10 @@ from django.core import mail
 from django.test import TestCase
 from django.urls import reverse
 
-from blog.comments.workflow import approve, mark_spam
+from blog.comments.workflow import TRUST_COOKIE, approve, mark_spam
 from blog.models import Comment, Post
 from tests.blog.test_comments import comments_section, submit
-from tests.factories import CommentFactory, PostFactory, UserFactory
+from tests.factories import CommentFactory, PostFactory, UserFactory, trust_cookie
 
 pytestmark = pytest.mark.django_db
 
@@ -257,7 +257,8 @@ def test_sidebar_feed_search_and_email_links_lead_to_the_comments_page(client):
     parent = made[35]
     parent.notify_on_reply, parent.email = True, "parent@example.org"
     parent.save()
-    CommentFactory(post=post, email="zhang.san@example.org")  # a known commenter: published
+    trusted = CommentFactory(post=post, email="zhang.san@example.org")
+    client.cookies[TRUST_COOKIE] = trust_cookie(trusted)  # a trusted commenter: published
     submit(client, post, reply_to="36", body="回复第三十六条的独特内容")
     reply = Comment.objects.get(body="回复第三十六条的独特内容")
     assert reply.status == Comment.Status.APPROVED
@@ -325,7 +326,8 @@ def test_admin_links_published_comments_only(staff_client):
 def test_a_published_comment_lands_on_its_page_with_the_message(client):
     post = PostFactory()
     threads(post, 30)
-    CommentFactory(post=post, email="zhang.san@example.org")  # #31, page 2
+    trusted = CommentFactory(post=post, email="zhang.san@example.org")  # #31, page 2
+    client.cookies[TRUST_COOKIE] = trust_cookie(trusted)
     response = submit(client, post, body="第三十二条 $x$")
     assert response.status_code == 303
     assert response["Location"] == f"{page_url(post, 2)}#comment-32"

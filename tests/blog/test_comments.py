@@ -21,9 +21,9 @@ from django.utils import timezone
 from blog import sidebar
 from blog.comments import notify, spam
 from blog.comments.html import render
-from blog.comments.workflow import approve, mark_spam
+from blog.comments.workflow import TRUST_COOKIE, approve, mark_spam
 from blog.models import Comment, Post
-from tests.factories import CommentFactory, PostFactory, UserFactory
+from tests.factories import CommentFactory, PostFactory, UserFactory, trust_cookie
 
 pytestmark = pytest.mark.django_db
 
@@ -119,9 +119,11 @@ def test_new_commenter_is_held_with_a_clear_message_and_the_author_is_emailed(cl
     assert f"https://kexue.test/admin/blog/comment/{comment.pk}/change/" in email.body
 
 
-def test_commenter_with_an_approved_comment_is_published_at_once(client):
+def test_commenter_holding_the_cookie_of_an_approved_comment_is_published_at_once(client):
     post = PostFactory()
-    CommentFactory(post=post, email="zhang.san@example.org")
+    first = submit(client, post, body="第一条评论")
+    assert first.cookies[TRUST_COOKIE]["httponly"] and first.cookies[TRUST_COOKIE]["samesite"]
+    approve(Comment.objects.filter(number=1))
     response = submit(client, post, body="第二条评论 $x^2$")
     comment = Comment.objects.get(number=2)
     assert comment.status == Comment.Status.APPROVED and comment.approved_at
@@ -134,8 +136,46 @@ def test_commenter_with_an_approved_comment_is_published_at_once(client):
 
 def test_a_spam_or_pending_history_does_not_auto_approve(client):
     post = PostFactory()
-    CommentFactory(post=post, email="zhang.san@example.org", status=Comment.Status.SPAM)
-    CommentFactory(post=post, email="zhang.san@example.org", status=Comment.Status.PENDING)
+    spam_comment = CommentFactory(
+        post=post, email="zhang.san@example.org", status=Comment.Status.SPAM
+    )
+    client.cookies[TRUST_COOKIE] = trust_cookie(spam_comment)
+    submit(client, post)
+    assert Comment.objects.get(number=2).status == Comment.Status.PENDING
+    submit(client, post)  # the cookie now names the held comment #2
+    assert Comment.objects.get(number=3).status == Comment.Status.PENDING
+
+
+def test_typing_an_approved_commenters_email_is_held_and_answered_like_a_new_email(client):
+    author = UserFactory(username="su", email="bojone@kexue.test", is_staff=True)
+    post = PostFactory(authors=[author])
+    CommentFactory(post=post, email="bojone@kexue.test", user=author, is_staff_reply=True)
+    CommentFactory(post=post, email="zhang.san@example.org")
+    answers = []
+    for email in ("BoJone@kexue.test", "zhang.san@example.org", "nobody@example.org"):
+        response = submit(Client(), post, author_name="苏剑林", email=email)
+        comment = Comment.objects.latest("number")
+        assert comment.status == Comment.Status.PENDING
+        assert not comment.is_staff_reply and comment.user is None
+        answers.append((response.status_code, response["Location"], list(response.cookies)))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][:2] == (303, f"{post.get_absolute_url()}#comments")
+    assert "苏剑林" not in comments_section(page(Client(), post))
+
+
+@pytest.mark.parametrize("cookie", ["forged", "tampered", "another_email", "expired"])
+def test_a_forged_tampered_foreign_or_expired_trust_cookie_is_held(client, cookie):
+    post = PostFactory()
+    mine = CommentFactory(post=post, email="zhang.san@example.org")
+    theirs = CommentFactory(post=post, email="li.si@example.org")
+    with time_machine.travel(timezone.now() - timedelta(days=400)):
+        old_cookie = trust_cookie(mine)
+    client.cookies[TRUST_COOKIE] = {
+        "forged": f"{mine.pk}:not-a-signature",
+        "tampered": trust_cookie(theirs).replace(f"{theirs.pk}:", f"{mine.pk}:", 1),
+        "another_email": trust_cookie(theirs),
+        "expired": old_cookie,
+    }[cookie]
     submit(client, post)
     assert Comment.objects.get(number=3).status == Comment.Status.PENDING
 
@@ -608,16 +648,19 @@ def test_no_reply_email_without_opt_in_or_to_oneself(client):
     post = PostFactory()
     quiet = CommentFactory(post=post, email="quiet@example.org", notify_on_reply=False)
     loud = CommentFactory(post=post, email="zhang.san@example.org", notify_on_reply=True)
+    client.cookies[TRUST_COOKIE] = trust_cookie(loud)
     mail.outbox.clear()
-    submit(client, post, reply_to=str(quiet.number))  # auto-approved (known email), not opted in
+    submit(client, post, reply_to=str(quiet.number))  # published (trusted), not opted in
     submit(client, post, reply_to=str(loud.number))  # replying to oneself
     assert [m.to for m in mail.outbox if "回复" in m.subject] == []
 
 
-def test_published_reply_from_a_known_commenter_emails_the_parent_at_once(client):
+def test_published_reply_from_a_trusted_commenter_emails_the_parent_at_once(client):
     post = PostFactory()
     parent = CommentFactory(post=post, email="parent@example.org", notify_on_reply=True)
-    CommentFactory(post=post, email="zhang.san@example.org")
+    client.cookies[TRUST_COOKIE] = trust_cookie(
+        CommentFactory(post=post, email="zhang.san@example.org")
+    )
     mail.outbox.clear()
     submit(client, post, reply_to=str(parent.number))
     assert [m.to for m in mail.outbox if "回复" in m.subject] == [["parent@example.org"]]

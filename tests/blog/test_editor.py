@@ -1,10 +1,14 @@
 """The admin editor's markdownx endpoints are staff-only and accept only real raster images."""
 
+import os
 from io import BytesIO
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
+
+from blog.editor import MAX_PIXELS
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +104,61 @@ def test_png_with_an_html_name_is_stored_as_png(staff_client, tmp_path):
     assert response.status_code == 200
     assert not list(tmp_path.rglob("*.html"))
     assert len(list(tmp_path.rglob("*.png"))) == 1
+
+
+def image_bytes(image_format: str, size=(4, 3), mode="RGB") -> bytes:
+    buffer = BytesIO()
+    Image.new(mode, size, "white").save(buffer, image_format)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("image_format", "extension"), [("JPEG", "jpg"), ("GIF", "gif"), ("WEBP", "webp")]
+)
+def test_jpeg_gif_and_webp_are_stored_under_their_own_extension(
+    staff_client, tmp_path, image_format, extension
+):
+    upload = SimpleUploadedFile("photo.png", image_bytes(image_format), content_type="image/png")
+    response = staff_client.post(UPLOAD, {"image": upload})
+    assert response.status_code == 200
+    assert response.json()["image_code"].endswith(f".{extension})")
+    [stored] = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert stored.suffix == f".{extension}"
+    assert Image.open(stored).format == image_format
+
+
+def test_the_pixel_limit_is_forty_million(staff_client, tmp_path):
+    """A one-bit PNG is a few kilobytes whatever its size, as a decompression bomb is."""
+    assert MAX_PIXELS == 40_000_000
+    width = 8000
+    at_limit = image_bytes("PNG", (width, MAX_PIXELS // width), mode="1")
+    over = image_bytes("PNG", (width, MAX_PIXELS // width + 1), mode="1")
+    refused = staff_client.post(UPLOAD, {"image": SimpleUploadedFile("big.png", over)})
+    assert refused.status_code == 400
+    assert refused.json()["image"] == ["该图片像素过多。"]
+    accepted = staff_client.post(UPLOAD, {"image": SimpleUploadedFile("big.png", at_limit)})
+    assert accepted.status_code == 200
+    assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 1
+
+
+def test_the_real_size_limit_is_five_megabytes(staff_client, tmp_path):
+    """With the shipped setting: a real image padded to one byte over 5 MB is refused, one
+    byte under is stored whole."""
+    limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE
+    assert limit == 5 * 1024 * 1024
+    noise = Image.frombytes("RGB", (1200, 1200), os.urandom(1200 * 1200 * 3))
+    buffer = BytesIO()
+    noise.save(buffer, "PNG")
+    photo = buffer.getvalue()
+    assert 4 * 1024 * 1024 < len(photo) < limit
+    under, over = (photo + b"\0" * (size - len(photo)) for size in (limit - 1, limit + 1))
+    refused = staff_client.post(UPLOAD, {"image": SimpleUploadedFile("big.png", over)})
+    assert refused.status_code == 400
+    assert refused.json()["image"] == ["图片不能超过 5 MB。"]
+    accepted = staff_client.post(UPLOAD, {"image": SimpleUploadedFile("big.png", under)})
+    assert accepted.status_code == 200
+    [stored] = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert stored.stat().st_size == limit - 1
 
 
 def test_oversized_upload_is_refused(staff_client, settings, tmp_path):

@@ -16,11 +16,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from blog.comments import spam
-from blog.comments.workflow import approve
+from blog.comments.workflow import TRUST_COOKIE, approve
 from blog.models import Comment, Post
 from caching import pages
 from caching.generation import CHANNEL, generation
-from tests.factories import CategoryFactory, CommentFactory, PostFactory, SeriesFactory
+from tests.factories import (
+    CategoryFactory,
+    CommentFactory,
+    PostFactory,
+    SeriesFactory,
+    trust_cookie,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +111,8 @@ def test_logged_in_staff_bypass_the_cache_and_get_private_responses(client, staf
 
 def test_pages_for_a_reader_with_messages_are_private_and_not_cached(client):
     post = PostFactory()
-    CommentFactory(post=post, email="known@example.org")  # a known commenter is published at once
+    trusted = CommentFactory(post=post, email="known@example.org")
+    client.cookies[TRUST_COOKIE] = trust_cookie(trusted)  # a trusted commenter: published at once
     data = {
         "author_name": "张三",
         "email": "known@example.org",

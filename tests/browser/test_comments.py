@@ -9,9 +9,10 @@ import brs_kb
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
+from blog.comments.workflow import TRUST_COOKIE
 from blog.models import Comment
 from tests.browser.conftest import wait_for_mathjax
-from tests.factories import CommentFactory, PostFactory
+from tests.factories import CommentFactory, PostFactory, trust_cookie
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -249,8 +250,11 @@ def test_preview_shows_the_rate_limit_message(live_server, page, settings):
 def test_reply_link_moves_the_form_and_number_click_quotes(live_server, page, settings):
     settings.BLOG_COMMENT_MIN_SECONDS = 0
     post = PostFactory()
-    CommentFactory(post=post, author_name="甲", email="jia@example.org", body="第一条 $a^2$")
+    jia = CommentFactory(post=post, author_name="甲", email="jia@example.org", body="第一条 $a^2$")
     CommentFactory(post=post, author_name="乙*", body="第二条评论的内容")
+    page.context.add_cookies(
+        [{"name": TRUST_COOKIE, "value": trust_cookie(jia), "url": live_server.url}]
+    )
     page.goto(live_server.url + post.get_absolute_url())
     wait_for_mathjax(page)
 
@@ -268,7 +272,7 @@ def test_reply_link_moves_the_form_and_number_click_quotes(live_server, page, se
 
     page.click("#comment-1 [data-reply]")
     page.fill("#id_author_name", "甲")
-    page.fill("#id_email", "jia@example.org")  # an approved commenter: published at once
+    page.fill("#id_email", "jia@example.org")  # a trusted commenter: published at once
     page.fill("#comment-body", "补充：$b^2$")
     page.click(".comment-submit button[type=submit]")
     page.wait_for_url(re.compile(r".*#comment-3$"))

@@ -216,9 +216,12 @@ class Post(models.Model):
     )
     body = MarkdownxField(
         _("body"),
+        # HTML (the admin shows help texts unescaped): <code> keeps MathJax off the TeX examples.
         help_text=_(
-            "Markdown with LaTeX: $…$ inline, $$…$$ or \\begin{equation}…\\end{equation} "
-            "displayed (\\label / \\eqref work). Put <!--more--> where the list teaser ends."
+            "Markdown with LaTeX: <code>$…$</code> inline, <code>$$…$$</code> or "
+            "<code>\\begin{equation}…\\end{equation}</code> displayed (<code>\\label</code> / "
+            "<code>\\eqref</code> work). Put <code>&lt;!--more--&gt;</code> where the list "
+            "teaser ends."
         ),
     )
     body_html = models.TextField(editable=False, default="")
@@ -399,7 +402,9 @@ class Authorship(models.Model):
     """Orders a post's authors as its byline and citations list them."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("author")
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
@@ -482,7 +487,7 @@ class Comment(models.Model):
         help_text=_("Markdown with $…$ and $$…$$ math; HTML is shown as typed, not interpreted."),
     )
     body_html = models.TextField(editable=False, default="")
-    excerpt = models.CharField(editable=False, max_length=200, default="")
+    excerpt = models.CharField(_("excerpt"), editable=False, max_length=200, default="")
     has_math = models.BooleanField(editable=False, default=False)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     created_at = models.DateTimeField(_("posted"), default=timezone.now)

@@ -36,7 +36,7 @@ SITE_TAGLINE = "渴望成为一个小飞侠"
 ADMIN_PATH = os.environ.get("DJANGO_ADMIN_PATH", "admin/").strip("/") + "/"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.BlogAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -46,7 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.sitemaps",
     "markdownx",
-    "axes",
+    "config.apps.SecurityConfig",  # django-axes
     "accounts",
     "blog",
 ]

@@ -216,12 +216,9 @@ class Post(models.Model):
     )
     body = MarkdownxField(
         _("body"),
-        # HTML (the admin shows help texts unescaped): <code> keeps MathJax off the TeX examples.
         help_text=_(
-            "Markdown with LaTeX: <code>$…$</code> inline, <code>$$…$$</code> or "
-            "<code>\\begin{equation}…\\end{equation}</code> displayed (<code>\\label</code> / "
-            "<code>\\eqref</code> work). Put <code>&lt;!--more--&gt;</code> where the list "
-            "teaser ends."
+            "Markdown with LaTeX: $…$ inline, $$…$$ or \\begin{equation}…\\end{equation} "
+            "displayed (\\label / \\eqref work). Put <!--more--> where the list teaser ends."
         ),
     )
     body_html = models.TextField(editable=False, default="")

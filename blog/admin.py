@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html
@@ -58,7 +58,7 @@ class PlainHelpTextMixin:
 
 @admin.register(Post)
 class PostAdmin(PlainHelpTextMixin, MarkdownxModelAdmin):
-    list_display = ("title", "status", "published_at", "series", "series_part", "reader_count")
+    list_display = ("title", "status_label", "published_at", "series_and_part", "reader_count")
     list_filter = ("status", "category", "series", "tags")
     list_select_related = ("series",)
     search_fields = ("title", "body")
@@ -82,6 +82,26 @@ class PostAdmin(PlainHelpTextMixin, MarkdownxModelAdmin):
         # admin-preview.js confines to the preview (it must come before MathJax).
         css = {"all": ("css/article.css", "css/admin-editor.css")}
         js = ("js/mathjax-config.js", "js/admin-preview.js", "mathjax/tex-chtml-full.js")
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, post):
+        """Published, draft, or 定时 with the time a scheduled post goes public."""
+        if post.status == Post.Status.PUBLISHED and not post.is_public:
+            return format_html(
+                '<span class="post-status-scheduled">{} {}</span>',
+                _("Scheduled"),
+                date_format(timezone.localtime(post.published_at), "SHORT_DATETIME_FORMAT"),
+            )
+        return post.get_status_display()
+
+    @admin.display(description=_("series"), ordering="series__title")
+    def series_and_part(self, post):
+        if not post.series_id:
+            return "—"
+        return _("%(series)s, part %(part)s") % {
+            "series": post.series.title,
+            "part": post.series_part,
+        }
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -183,7 +203,7 @@ class CommentAdminForm(forms.ModelForm):
 @admin.register(Comment)
 class CommentAdmin(PlainHelpTextMixin, admin.ModelAdmin):
     form = CommentAdminForm
-    list_display = ("__str__", "post", "status", "excerpt", "created_at", "is_staff_reply")
+    list_display = ("__str__", "rendered", "post", "status", "created_at", "reply_link")
     list_display_links = ("__str__",)
     list_filter = ("status", "is_staff_reply", "created_at")
     ordering = ("-created_at", "-id")  # newest first: what a moderator looks at
@@ -235,6 +255,11 @@ class CommentAdmin(PlainHelpTextMixin, admin.ModelAdmin):
         return format_html(
             '<div class="comment-body article-body">{}</div>', mark_safe(comment.body_html)
         )
+
+    @admin.display(description=_("Reply"))
+    def reply_link(self, comment):
+        url = reverse("admin:blog_comment_change", args=[comment.pk])
+        return format_html('<a href="{}#id_staff_reply">{}</a>', url, _("Reply"))
 
     @admin.action(description=_("Approve selected comments"), permissions=["change"])
     def approve(self, request, queryset):

@@ -430,7 +430,9 @@ class Authorship(models.Model):
     """Orders a post's authors as its byline and citations list them."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("author")
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
@@ -513,7 +515,7 @@ class Comment(models.Model):
         help_text=_("Markdown with $…$ and $$…$$ math; HTML is shown as typed, not interpreted."),
     )
     body_html = models.TextField(editable=False, default="")
-    excerpt = models.CharField(editable=False, max_length=200, default="")
+    excerpt = models.CharField(_("excerpt"), editable=False, max_length=200, default="")
     has_math = models.BooleanField(editable=False, default=False)
     # body_html carries typeset math (done when the comment is approved, blog/mathjax.py).
     math_typeset = models.BooleanField(editable=False, default=False)

@@ -255,13 +255,18 @@ def series_detail(request, slug):
 
 
 def _citation_download(request, citation, ext):
-    """A citation file: ``?style=`` picks a variant (``cite.bib?style=bibtex``); others are 404."""
-    exported = citations.export(citation, ext, request.GET.get("style"))
+    """A citation file: ``?style=`` picks a variant (``cite.bib?style=bibtex``; others are 404),
+    ``?names=latin`` cites the authors by their Latin names."""
+    style = request.GET.get("style", "")
+    if request.GET.get("names") == "latin":
+        citation = citation.in_latin()
+    exported = citations.export(citation, ext, style)
     if exported is None:
         raise Http404(_("No such citation style."))
     text, content_type = exported
     response = HttpResponse(text, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{citation.key}.{ext}"'
+    filename = citations.download_name(citation, ext, style)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

@@ -291,17 +291,37 @@ EXPORTS = {
 }
 
 
+def download_name(c: Citation, ext: str, style: str = "") -> str:
+    """The file name of a download: the style is part of it where an extension has several
+    (kexuefm-1-biblatex.bib, kexuefm-1-bibtex.bib), and so are Latin names (…-latin.bib)."""
+    styles = EXPORTS[ext][1]
+    name = f"{c.key}-{style or next(iter(styles))}" if len(styles) > 1 else c.key
+    return f"{name}{'-latin' if c.latin_names else ''}.{ext}"
+
+
 def rendered_formats(c: Citation) -> list[dict]:
-    """Every format's text and download link, for the citation panel."""
+    """Every format's text and download, for the citation panel; ``latin`` holds the same with
+    the authors' Latin names when some author has one (the panel lets the reader choose)."""
     urls = dict(c.exports)
+    latin = c.in_latin() if c.has_latin_variant else None
+
+    def variant(record: Citation, f: Format) -> dict:
+        query = f.query
+        if record.latin_names:
+            query += ("&" if query else "?") + "names=latin"
+        return {
+            "text": f.render(record),
+            "download": urls[f.ext] + query if f.ext in urls else "",
+            "filename": download_name(record, f.ext, f.query.partition("=")[2]) if f.ext else "",
+        }
+
     return [
         {
             "slug": f.slug,
             "label": f.label,
-            "text": f.render(c),
-            "download": urls[f.ext] + f.query if f.ext in urls else "",
-            "filename": f"{c.key}.{f.ext}" if f.ext else "",
             "ext": f.ext,
+            **variant(c, f),
+            "latin": variant(latin, f) if latin else None,
         }
         for f in FORMATS
     ]

@@ -1,7 +1,7 @@
 """The citation record of a post or a series, built from objects the view already loaded."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.conf import settings
@@ -61,6 +61,10 @@ class Person:
             return family, given
         return None
 
+    def in_latin(self) -> "Person":
+        """The person cited by the Latin name ("Su, Jianlin" as the name), if there is one."""
+        return replace(self, name=self.latin) if self.latin.strip() else self
+
     def initials(self, *, dots: bool = True) -> str:
         """ "Jianlin" -> "J.", "Jian-Lin" -> "J.-L.", "Mary Ann" -> "M. A." (no dots: "J", "JL")."""
         given = self.family_given[1]
@@ -86,6 +90,7 @@ class Citation:
     issued_end_at: datetime | None = None  # a series: its latest part
     abstract: str = ""
     exports: tuple[tuple[str, str], ...] = ()  # (extension, download URL path)
+    latin_names: bool = False  # authors cited by their Latin names (``in_latin()``)
 
     @property
     def issued(self) -> date:
@@ -106,6 +111,15 @@ class Citation:
     @property
     def is_range(self) -> bool:
         return self.issued_end is not None and self.issued_end != self.issued
+
+    @property
+    def has_latin_variant(self) -> bool:
+        """Whether some author has a Latin name besides the one the byline prints."""
+        return any(p.in_latin().name != p.name for p in self.authors)
+
+    def in_latin(self) -> "Citation":
+        """The same record with every author cited by the Latin name (e.g. for pdfLaTeX)."""
+        return replace(self, authors=tuple(p.in_latin() for p in self.authors), latin_names=True)
 
 
 def _clean(text: str) -> str:

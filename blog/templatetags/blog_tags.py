@@ -24,9 +24,15 @@ MONTH_ABBR = (
 
 
 @register.inclusion_tag("includes/date_badge.html")
-def date_badge(moment):
+def date_badge(moment, year=False):
+    """Day and month; with ``year`` also the year (lists whose posts span years, e.g. a series)."""
     local = timezone.localtime(moment)
-    return {"day": local.day, "month": MONTH_ABBR[local.month], "moment": moment}
+    return {
+        "day": local.day,
+        "month": MONTH_ABBR[local.month],
+        "year": local.year if year else None,
+        "moment": moment,
+    }
 
 
 @register.simple_tag(takes_context=True)

@@ -36,7 +36,7 @@ SITE_TAGLINE = "渴望成为一个小飞侠"
 ADMIN_PATH = os.environ.get("DJANGO_ADMIN_PATH", "admin/").strip("/") + "/"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.BlogAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -46,7 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.sitemaps",
     "markdownx",
-    "axes",
+    "config.apps.SecurityConfig",  # django-axes
     "accounts",
     "caching",
     "blog",
@@ -211,6 +211,9 @@ MARKDOWNX_UPLOAD_MAX_SIZE = 5 * 1024 * 1024
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 0), "quality": 90}
 MARKDOWNX_SERVER_CALL_LATENCY = 400
+# The editor and its preview take the window's height (static/css/admin-editor.css) and scroll;
+# markdownx's own growing textarea would push the preview out of step.
+MARKDOWNX_EDITOR_RESIZABLE = False
 
 BLOG_POSTS_PER_PAGE = 10
 # Whole public pages are cached server-side until content changes (at most this long, which also

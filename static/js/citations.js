@@ -78,9 +78,54 @@
     var output = document.getElementById(button.dataset.copy);
     if (!output) return;
     // The text shown is the text copied: the <pre>'s textContent is the formatter's output.
-    var heading = document.getElementById(button.dataset.copy + "-label");
+    var heading = button.closest(".cite-format-head").querySelector("h3");
     copyFrom(button, output.textContent, heading ? heading.textContent : "");
   });
+
+  /* Author names as in the byline or in Latin letters (remembered) ---------------------- */
+
+  var NAMES_KEY = "kexue-cite-names";
+  var names = box.querySelector(".cite-names");
+  if (names) {
+    names.hidden = false;
+    names.addEventListener("change", function (event) {
+      showNames(event.target.value);
+      try {
+        localStorage.setItem(NAMES_KEY, event.target.value);
+      } catch (err) {
+        /* private mode: the choice lasts for this page */
+      }
+    });
+    var stored = "";
+    try {
+      stored = localStorage.getItem(NAMES_KEY) || "";
+    } catch (err) {
+      stored = "";
+    }
+    if (stored === "latin") {
+      names.querySelector('input[value="latin"]').checked = true;
+      showNames("latin");
+    }
+  }
+
+  function showNames(choice) {
+    var latin = choice === "latin";
+    box.querySelectorAll(".cite-format").forEach(function (format) {
+      var outputs = format.querySelectorAll("pre.cite-output");
+      if (outputs.length < 2) return;
+      outputs[0].hidden = latin;
+      outputs[1].hidden = !latin;
+      format.querySelector("button.cite-copy").dataset.copy = (latin ? outputs[1] : outputs[0]).id;
+      var link = format.querySelector("a.cite-download");
+      if (!link) return;
+      if (!link.dataset.ownHref) {
+        link.dataset.ownHref = link.getAttribute("href");
+        link.dataset.ownDownload = link.getAttribute("download");
+      }
+      link.setAttribute("href", latin ? link.dataset.latinHref : link.dataset.ownHref);
+      link.setAttribute("download", latin ? link.dataset.latinDownload : link.dataset.ownDownload);
+    });
+  }
 
   /* The 引用 link opens the panel ---------------------------------------------------------- */
 

@@ -62,6 +62,7 @@
     var number = comment.dataset.number;
     replyInput.value = number;
     banner.querySelector(".comment-replying-number").textContent = number;
+    banner.querySelector(".comment-replying-name").textContent = comment.dataset.author;
     banner.querySelector(".comment-replying-link").setAttribute("href", "#comment-" + number);
     banner.hidden = false;
     comment.querySelector(".comment-box").after(respond);

@@ -458,8 +458,13 @@ def test_series_page_without_public_parts_has_no_citation(client, today):
 @pytest.mark.parametrize(
     ("suffix", "content_type", "filename", "formatter"),
     [
-        ("cite.bib", "application/x-bibtex", "kexuefm-10091.bib", citations.biblatex),
-        ("cite.bib?style=bibtex", "application/x-bibtex", "kexuefm-10091.bib", citations.bibtex),
+        ("cite.bib", "application/x-bibtex", "kexuefm-10091-biblatex.bib", citations.biblatex),
+        (
+            "cite.bib?style=bibtex",
+            "application/x-bibtex",
+            "kexuefm-10091-bibtex.bib",
+            citations.bibtex,
+        ),
         (
             "cite.ris",
             "application/x-research-info-systems",
@@ -482,6 +487,49 @@ def test_downloads_have_type_file_name_and_the_formatter_output(
     assert response["Content-Type"] == f"{content_type}; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
     assert response.content.decode() == formatter(citation_of(post.pk))
+
+
+def test_latin_names_download_cites_the_author_as_su_jianlin(client, post):
+    response = client.get("/archives/10091/cite.bib?style=bibtex&names=latin")
+    assert 'filename="kexuefm-10091-bibtex-latin.bib"' in response["Content-Disposition"]
+    text = response.content.decode()
+    assert text == citations.bibtex(citation_of(post.pk).in_latin())
+    assert "author = {Su, Jianlin}" in text and "苏剑林" not in text
+    assert citation_of(post.pk).key in text  # the same key: a \cite keeps working
+
+
+def test_panel_offers_the_authors_latin_names_and_the_pdflatex_note(client, post):
+    html = client.get(post.get_absolute_url()).content.decode()
+    page = Page(html)
+    latin = citation_of(post.pk).in_latin()
+    for fmt in citations.FORMATS:
+        assert page.pre[f"cite-{fmt.slug}-latin"] == fmt.render(latin), fmt.slug
+    assert 'name="cite-names"' in html
+    assert 'data-latin-download="kexuefm-10091-bibtex-latin.bib"' in html
+    assert 'data-latin-href="/archives/10091/cite.bib?style=bibtex&amp;names=latin"' in html
+    assert "pdfLaTeX 需要 CJK 或 ctex 宏包" in html
+
+
+def test_no_name_choice_when_no_author_has_a_latin_name(client, today):
+    post = PostFactory(authors=_authors(("张三", "")))
+    html = client.get(post.get_absolute_url()).content.decode()
+    assert 'name="cite-names"' not in html and "-latin" not in html
+
+
+@pytest.mark.parametrize("nasty_post", NASTY_TITLES, indirect=True)
+def test_latin_name_outputs_parse_back_in_every_format(nasty_post, strict_pybtex):
+    c = citation_of(nasty_post.pk).in_latin()
+    expected = [latin or name for name, latin in NASTY_AUTHORS]
+    for formatter in (citations.biblatex, citations.bibtex):
+        library = bibtexparser.parse_string(formatter(c))
+        assert library.failed_blocks == [] and len(library.entries) == 1
+        people = pybtex_parse(formatter(c), "bibtex").entries[c.key].persons["author"]
+        assert len(people) == len(NASTY_AUTHORS)
+    [entry] = rispy.loads(citations.ris(c))
+    assert entry["authors"] == _expected_names(c)
+    [item] = json.loads(citations.csl_json(c))
+    assert len(item["author"]) == len(expected)
+    assert _expected_names(c)[0] == "Su, Jianlin"
 
 
 def test_download_urls_are_named():
@@ -579,7 +627,8 @@ def test_post_page_panel_shows_every_format_exactly_with_downloads(client, post)
     assert '<details class="cite-panel">' in html
     for href in ("cite.bib", "cite.bib?style=bibtex", "cite.ris", "cite.json"):
         assert f'href="/archives/10091/{href}"' in html
-    assert 'download="kexuefm-10091.bib"' in html
+    assert 'download="kexuefm-10091-biblatex.bib"' in html
+    assert 'download="kexuefm-10091-bibtex.bib"' in html
     assert html.count('class="cite-copy') == len(citations.FORMATS)
     assert "js/citations.js" in html
 

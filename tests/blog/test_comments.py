@@ -194,6 +194,34 @@ def test_staff_comment_from_the_site_is_published_and_marked_as_the_authors(staf
     assert 'class="comment comment-staff"' in html and "comment-badge" in html
 
 
+def test_staff_replying_from_the_site_at_once_is_not_refused_as_too_fast(staff_client):
+    post = PostFactory()
+    with time_machine.travel(timezone.now(), tick=False):
+        token = token_in(page(staff_client, post))
+        response = staff_client.post(
+            reverse("blog:comment_create", args=[post.pk]), {"body": "马上回复", "token": token}
+        )
+    assert response.status_code == 303
+    assert Comment.objects.get().body == "马上回复"
+
+
+def test_every_aria_describedby_in_the_comment_form_points_at_an_element(client):
+    html = page(client, PostFactory())
+    described = re.findall(r'aria-describedby="([^"]+)"', html)
+    assert "id_body_helptext" in " ".join(described)
+    for ids in described:
+        for element_id in ids.split():
+            assert f'id="{element_id}"' in html
+
+
+def test_a_reply_link_followed_without_javascript_names_whom_it_answers(client):
+    post = PostFactory()
+    CommentFactory(post=post, author_name="张三")
+    html = client.get(post.get_absolute_url() + "?replyto=1").content.decode()
+    banner = re.search(r'<p class="comment-replying">(.*?)</p>', html, re.S).group(1)
+    assert re.sub(r"<[^>]+>|\s+", "", banner).startswith("回复#1张三")
+
+
 @pytest.mark.parametrize(
     ("overrides", "error"),
     [

@@ -61,3 +61,17 @@ def test_new_posts_after_demo_get_fresh_ids():
     assert PostFactory().pk not in set(
         Post.objects.exclude(title__startswith="测试").values_list("pk", flat=True)
     )
+
+
+def test_every_demo_post_ends_with_a_marked_excerpt_note_linking_its_original(demo, client):
+    call_command("load_demo_content", verbosity=0)
+    for item in demo["posts"]:
+        source = f"https://kexue.fm/archives/{item['id']}"
+        assert item["source"] == source
+        post = Post.objects.get(pk=item["id"])
+        assert post.title == item["title"]  # seed titles as they are (half-width punctuation)
+        last = post.body_html.rstrip().rsplit("<blockquote>", 1)[1]
+        assert "【摘录】" in last and f'<a href="{source}">{source}</a>' in last
+        assert post.body_html.rstrip().endswith("</blockquote>")
+    html = client.get("/archives/10091/").content.decode()
+    assert "那么MHA可以形式地记为" in html and "【摘录】" in html

@@ -1,5 +1,7 @@
 """The citation panel and equation permalinks in real Chromium, clipboard included."""
 
+from pathlib import Path
+
 import pytest
 
 from blog import citations
@@ -170,3 +172,31 @@ def test_eqref_links_reach_their_equation(live_server, page):
     page.locator('mjx-container a[href="#mjx-eqn%3Aeq%3Alast"]').first.click()
     page.wait_for_function("() => window.scrollY > 1000")
     assert _in_viewport(page, '[id="mjx-eqn:eq:last"]')
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_latin_names_are_chosen_remembered_copied_and_downloaded(
+    clipboard_page, live_server, width
+):
+    page = clipboard_page
+    page.set_viewport_size({"width": width, "height": 844})
+    post = PostFactory(title="名字的选择")
+    latin = citation_of(post).in_latin()
+    page.goto(live_server.url + post.get_absolute_url() + "#cite")
+    assert page.is_visible(".cite-latex-note")
+    page.check('input[name="cite-names"][value="latin"]')
+    assert page.is_hidden("#cite-bibtex") and page.is_visible("#cite-bibtex-latin")
+    copied = clipboard_after(
+        page, lambda: page.click('button[aria-describedby="cite-bibtex-label"]')
+    )
+    assert copied == citations.bibtex(latin)
+
+    page.reload()
+    assert page.is_checked('input[name="cite-names"][value="latin"]')
+    link = page.locator(".cite-format", has=page.locator("#cite-bibtex")).locator("a.cite-download")
+    assert link.get_attribute("download") == f"kexuefm-{post.pk}-bibtex-latin.bib"
+    with page.expect_download() as download:
+        link.click()
+    saved = download.value
+    assert saved.suggested_filename == f"kexuefm-{post.pk}-bibtex-latin.bib"
+    assert Path(saved.path()).read_text(encoding="utf-8") == citations.bibtex(latin)

@@ -265,6 +265,7 @@ def test_reply_link_moves_the_form_and_number_click_quotes(live_server, page, se
     assert page.locator("#comment-1 #respond").count() == 1
     assert page.input_value("input[name=reply_to]") == "1"
     assert page.is_visible(".comment-replying")
+    assert " ".join(page.inner_text(".comment-replying").split()).startswith("回复 #1 甲")
     page.click(".comment-cancel-reply")
     assert page.locator("#comment-1 #respond").count() == 0
     assert page.input_value("input[name=reply_to]") == ""

@@ -11,12 +11,19 @@ from blog.db import reset_sequences
 from blog.models import Authorship, Category, Post, Series, Tag
 
 DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo_content.json"
+# The demo posts are the seed pages' teasers: each ends with this note, so a reader knows the text
+# stops on purpose and where the whole post is.
+EXCERPT_NOTE = (
+    "\n\n---\n\n"
+    "> **【摘录】** 这是演示内容，只收录了原文开头的一部分。"
+    "全文请读科学空间上的原文：<{source}>\n"
+)
 
 
 class Command(BaseCommand):
     help = (
         "Load the demo blog built from the kexue.fm seed pages (authors, categories, tags, series, "
-        "posts). Idempotent: running it again updates the same rows instead of adding new ones; "
+        "posts; each post ends with a note that it is an excerpt of its original). Idempotent: running it again updates the same rows instead of adding new ones; "
         "reader counts already above the demo figure are kept."
     )
 
@@ -93,6 +100,8 @@ class Command(BaseCommand):
             post = Post.objects.filter(pk=item["id"]).first() or Post(pk=item["id"])
             post.title = item["title"]
             post.body = item["body"]
+            if item.get("source"):
+                post.body = post.body.rstrip("\n") + EXCERPT_NOTE.format(source=item["source"])
             post.status = Post.Status.PUBLISHED
             post.published_at = datetime.fromisoformat(item["published_at"])
             post.category = categories.get(item.get("category"))

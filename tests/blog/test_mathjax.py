@@ -1,7 +1,9 @@
 """Math typeset on the server at save time (blog/mathjax.py, mathjax/typeset.mjs), and the
 fallback to the browser's MathJax where Node is missing."""
 
+import os
 import re
+import signal
 
 import feedparser
 import pytest
@@ -156,3 +158,24 @@ def test_feeds_carry_mathml_and_eqref_links_but_no_raw_tex(server_math, client, 
 def test_typeset_returns_none_when_node_fails(server_math, settings):
     settings.BLOG_MATHJAX_TIMEOUT = 0.001
     assert mathjax.typeset([{"html": "\\(x\\)"}]) is None
+    settings.BLOG_MATHJAX_TIMEOUT = 60
+    assert "<mjx-container" in mathjax.typeset([{"html": "\\(x\\)"}])[0]  # a fresh worker
+
+
+def test_one_node_worker_serves_every_save_and_is_replaced_when_it_dies(server_math):
+    first = PostFactory(body=BODY)
+    pid = mathjax.WORKER.pid
+    second = PostFactory(body=BODY)
+    assert first.math_typeset and second.math_typeset
+    assert mathjax.WORKER.pid == pid
+    os.kill(pid, signal.SIGKILL)
+    third = PostFactory(body=BODY)
+    assert third.math_typeset and third.body_html == first.body_html
+    assert mathjax.WORKER.pid != pid
+
+
+def test_a_document_the_worker_cannot_typeset_leaves_the_worker_running(server_math):
+    assert mathjax.typeset([{"html": "\\(x\\)", "profile": "nonexistent"}]) is None
+    pid = mathjax.WORKER.pid
+    assert mathjax.typeset([{"html": "\\(x\\)"}]) is not None
+    assert mathjax.WORKER.pid == pid

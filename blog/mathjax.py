@@ -44,6 +44,10 @@ _EQREF_ONLY = re.compile(
     r"</mtext></mrow></math>"
 )
 
+# A list page shows many teasers: their equations carry no ids and their \eqrefs link nowhere.
+_TEASER_TARGET = re.compile(r' (?:id="|href="#)mjx-eqn[^"]*"')  # the MathML keeps an mrow href
+_TEASER_REF = re.compile(r'<a href="#mjx-eqn[^"]*">(?P<ref>.*?)</a>', re.DOTALL)
+
 
 @dataclass(frozen=True)
 class TypesetPost:
@@ -148,9 +152,13 @@ def typeset(documents: list[dict]) -> list[str] | None:
 
 
 def typeset_post(html: str, teaser_html: str) -> TypesetPost | None:
-    """The body and the teaser as the page shows them."""
+    """The body as its page shows it, and the teaser as a list page does (without equation ids
+    or \\eqref links, which would clash between teasers or point to no equation)."""
     documents = typeset([{"html": html}, {"html": teaser_html}])
-    return TypesetPost(*documents) if documents else None
+    if not documents:
+        return None
+    body, teaser = documents
+    return TypesetPost(body, _TEASER_TARGET.sub("", _TEASER_REF.sub(r"\g<ref>", teaser)))
 
 
 def typeset_comment(html: str, number: int) -> str | None:

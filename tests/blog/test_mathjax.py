@@ -4,6 +4,7 @@ fallback to the browser's MathJax where Node is missing."""
 import os
 import re
 import signal
+from urllib.parse import unquote
 
 import feedparser
 import pytest
@@ -44,16 +45,26 @@ def no_node(settings):
 def test_saving_a_post_stores_typeset_numbered_and_linked_math(server_math):
     post = PostFactory(body=BODY)
     assert post.math_typeset
-    for html in (post.body_html, post.teaser_html):
-        assert not RAW_TEX.search(html)
-        assert 'href="#mjx-eqn%3Aeq%3Aattn"' in html  # \eqref, resolved before its \label
-        assert '<mjx-mtd id="mjx-eqn:eq:attn">' in html
+    assert not RAW_TEX.search(post.body_html) and not RAW_TEX.search(post.teaser_html)
+    assert 'href="#mjx-eqn%3Aeq%3Aattn"' in post.body_html  # \eqref, resolved before its \label
+    assert '<mjx-mtd id="mjx-eqn:eq:attn">' in post.body_html
+    assert "<mtext>(1)</mtext>" in post.teaser_html
     assert post.body_html.count("<mjx-container") == 4
     assert "<mtext>(1)</mtext>" in post.body_html
     assert "<mtext>(2)</mtext>" in post.body_html and "<mtext>(3)</mtext>" in post.body_html
     assert 'style="color: red;"' in post.body_html  # \style
     assert "menclose" in post.body_html  # \cancel
     assert "中" in post.body_html
+
+
+def test_teasers_on_one_list_page_share_no_equation_ids_or_dead_links(server_math, client):
+    PostFactory.create_batch(2, body=BODY)
+    html = client.get("/").content.decode()
+    assert html.count("<mjx-container") >= 4  # both teasers, typeset
+    ids = re.findall(r'\sid="([^"]*)"', html)
+    assert len(ids) == len(set(ids))
+    targets = {unquote(href) for href in re.findall(r'href="#([^"]*)"', html)}
+    assert targets <= set(ids)
 
 
 def test_a_post_page_with_typeset_math_loads_no_mathjax(server_math, client):

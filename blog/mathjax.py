@@ -48,6 +48,40 @@ _EQREF_ONLY = re.compile(
 _TEASER_TARGET = re.compile(r' (?:id="|href="#)mjx-eqn[^"]*"')  # the MathML keeps an mrow href
 _TEASER_REF = re.compile(r'<a href="#mjx-eqn[^"]*">(?P<ref>.*?)</a>', re.DOTALL)
 
+# The fonts of static/css/mathjax-chtml.css: a glyph's class names its font (none: MJXTEX).
+FONT_DIR = "mathjax/output/chtml/fonts/woff-v2/"
+FONTS = {
+    "": "Main-Regular",
+    "TEX-B": "Main-Bold",
+    "TEX-I": "Math-Italic",
+    "TEX-MI": "Main-Italic",
+    "TEX-BI": "Math-BoldItalic",
+    "TEX-S1": "Size1-Regular",
+    "TEX-S2": "Size2-Regular",
+    "TEX-S3": "Size3-Regular",
+    "TEX-S4": "Size4-Regular",
+    "TEX-A": "AMS-Regular",
+    "TEX-C": "Calligraphic-Regular",
+    "TEX-CB": "Calligraphic-Bold",
+    "TEX-FR": "Fraktur-Regular",
+    "TEX-FRB": "Fraktur-Bold",
+    "TEX-SS": "SansSerif-Regular",
+    "TEX-SSB": "SansSerif-Bold",
+    "TEX-SSI": "SansSerif-Italic",
+    "TEX-SC": "Script-Regular",
+    "TEX-T": "Typewriter-Regular",
+    "TEX-V": "Vector-Regular",
+    "TEX-VB": "Vector-Bold",
+}
+COMMON_FONTS = [f"{FONT_DIR}MathJax_{FONTS[name]}.woff" for name in ("", "TEX-I")]
+_GLYPH_FONT = re.compile(r'<mjx-c class="mjx-c[0-9A-F]+(?: (TEX-[A-Z0-9]+))?"')
+
+
+def fonts_used(html: str) -> list[str]:
+    """The static paths of the MathJax fonts that typeset HTML draws with."""
+    names = {match[1] or "" for match in _GLYPH_FONT.finditer(html)}
+    return [f"{FONT_DIR}MathJax_{FONTS[name]}.woff" for name in sorted(names) if name in FONTS]
+
 
 @dataclass(frozen=True)
 class TypesetPost:

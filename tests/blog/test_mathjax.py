@@ -72,6 +72,8 @@ def test_a_post_page_with_typeset_math_loads_no_mathjax(server_math, client):
     html = client.get(post.get_absolute_url()).content.decode()
     assert "mathjax-chtml.css" in html
     assert not re.search(r"<script[^>]*mathjax", html)  # the comment preview loads it on demand
+    preloads = re.findall(r'<link rel="preload" as="font"[^>]*href="[^"]*/MathJax_([\w-]+)\.', html)
+    assert {"Main-Regular", "Math-BoldItalic"} <= set(preloads)  # its fonts
     assert "<mjx-container" in html
 
 

@@ -62,7 +62,7 @@ def test_a_typeset_post_loads_no_mathjax_and_does_not_shift(server_math, live_se
     )
     assert not [url for url in requests if url.endswith(".js") and "mathjax" in url]
     # 0.185 when the browser typeset (issue 15), 0.0017 while the fonts MathJax sizes formulas with
-    # arrived after first paint; see docs/math.md for what is left
-    assert shift < 0.0005
+    # arrived after first paint (docs/math.md)
+    assert shift == 0
     assert page.locator(".eq-tools").count() >= 1  # equation permalinks without MathJax
     assert page.js_errors == []

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from . import sidebar
+from . import mathjax, sidebar
 
 
 def site(request):
@@ -13,4 +13,5 @@ def site(request):
         "SITE_TITLE_EN": settings.SITE_TITLE_EN,
         "SITE_TAGLINE": settings.SITE_TAGLINE,
         "sidebar": SimpleLazyObject(sidebar.widgets),
+        "MATH_FONTS_COMMON": mathjax.COMMON_FONTS,
     }

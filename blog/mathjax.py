@@ -3,18 +3,25 @@
 ``mathjax-node/typeset.mjs`` runs MathJax 3.2.2 (the version the browser loads) in Node with the
 browser's configuration and turns the ``\\(..\\)`` / ``\\[..\\]`` / ``\\begin{equation}`` left by
 ``blog.markup`` into CommonHTML (with MathJax's assistive MathML inside), so pages need no
-MathJax; feeds keep only the MathML (:func:`mathml_only`). One Node process typesets a batch.
+MathJax; feeds keep only the MathML (:func:`mathml_only`). Each Python process keeps one Node
+worker (:class:`Worker`), started on first use and restarted when it dies or times out: MathJax
+loads once, and a save pays only for its own formulas.
 
 Where Node or the npm packages are missing (``BLOG_MATHJAX_NODE`` empty or not found, ``make
 install`` not run), or Node fails, :func:`typeset` returns ``None``: the caller stores the HTML as
 it is and the page loads MathJax as before. ``manage.py typeset_math`` catches up later.
 """
 
+import atexit
 import json
 import logging
+import os
 import re
+import selectors
 import shutil
 import subprocess
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +44,44 @@ _EQREF_ONLY = re.compile(
     r"</mtext></mrow></math>"
 )
 
+# A list page shows many teasers: their equations carry no ids and their \eqrefs link nowhere.
+_TEASER_TARGET = re.compile(r' (?:id="|href="#)mjx-eqn[^"]*"')  # the MathML keeps an mrow href
+_TEASER_REF = re.compile(r'<a href="#mjx-eqn[^"]*">(?P<ref>.*?)</a>', re.DOTALL)
+
+# The fonts of static/css/mathjax-chtml.css: a glyph's class names its font (none: MJXTEX).
+FONT_DIR = "mathjax/output/chtml/fonts/woff-v2/"
+FONTS = {
+    "": "Main-Regular",
+    "TEX-B": "Main-Bold",
+    "TEX-I": "Math-Italic",
+    "TEX-MI": "Main-Italic",
+    "TEX-BI": "Math-BoldItalic",
+    "TEX-S1": "Size1-Regular",
+    "TEX-S2": "Size2-Regular",
+    "TEX-S3": "Size3-Regular",
+    "TEX-S4": "Size4-Regular",
+    "TEX-A": "AMS-Regular",
+    "TEX-C": "Calligraphic-Regular",
+    "TEX-CB": "Calligraphic-Bold",
+    "TEX-FR": "Fraktur-Regular",
+    "TEX-FRB": "Fraktur-Bold",
+    "TEX-SS": "SansSerif-Regular",
+    "TEX-SSB": "SansSerif-Bold",
+    "TEX-SSI": "SansSerif-Italic",
+    "TEX-SC": "Script-Regular",
+    "TEX-T": "Typewriter-Regular",
+    "TEX-V": "Vector-Regular",
+    "TEX-VB": "Vector-Bold",
+}
+COMMON_FONTS = [f"{FONT_DIR}MathJax_{FONTS[name]}.woff" for name in ("", "TEX-I")]
+_GLYPH_FONT = re.compile(r'<mjx-c class="mjx-c[0-9A-F]+(?: (TEX-[A-Z0-9]+))?"')
+
+
+def fonts_used(html: str) -> list[str]:
+    """The static paths of the MathJax fonts that typeset HTML draws with."""
+    names = {match[1] or "" for match in _GLYPH_FONT.finditer(html)}
+    return [f"{FONT_DIR}MathJax_{FONTS[name]}.woff" for name in sorted(names) if name in FONTS]
+
 
 @dataclass(frozen=True)
 class TypesetPost:
@@ -50,32 +95,104 @@ def node() -> str | None:
     return binary if binary and PACKAGE.exists() else None
 
 
+class Worker:
+    """One ``typeset.mjs`` process speaking JSON lines, shared by the threads of this process.
+
+    Requests take turns (a lock); a worker that died, belongs to the parent of a forked process
+    or was started with another binary is replaced; one that overruns ``BLOG_MATHJAX_TIMEOUT`` is
+    killed, and the next request starts a fresh one.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._process = None
+        self._owner = None  # (pid of the Python process, Node binary) the worker was started for
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def request(self, binary: str, documents: list[dict]) -> list[str]:
+        """The typeset documents; raises OSError, ValueError or TimeoutError on failure."""
+        line = json.dumps({"documents": documents}).encode() + b"\n"
+        with self._lock:
+            fresh = self._ensure(binary)
+            try:
+                reply = self._exchange(line)
+            except (OSError, EOFError):
+                if fresh:
+                    raise
+                self._ensure(binary)  # it died since the last request: once more, on a new one
+                reply = self._exchange(line)
+        if "error" in reply:
+            raise ValueError(reply["error"])
+        return reply["documents"]
+
+    def stop(self):
+        if self._process and self._owner[0] == os.getpid():
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def _ensure(self, binary: str) -> bool:
+        """Start a worker unless a live one is ours; whether it was just started."""
+        owner = (os.getpid(), binary)
+        if self._process and self._owner == owner and self._process.poll() is None:
+            return False
+        self.stop()
+        self._process = subprocess.Popen(
+            [binary, str(SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        self._owner = owner
+        return True
+
+    def _exchange(self, line: bytes) -> dict:
+        process = self._process
+        deadline = time.monotonic() + settings.BLOG_MATHJAX_TIMEOUT
+        try:
+            process.stdin.write(line)
+            process.stdin.flush()
+            chunks = []
+            with selectors.DefaultSelector() as selector:
+                selector.register(process.stdout, selectors.EVENT_READ)
+                while not chunks or not chunks[-1].endswith(b"\n"):
+                    if not selector.select(max(deadline - time.monotonic(), 0)):
+                        raise TimeoutError(f"MathJax took over {settings.BLOG_MATHJAX_TIMEOUT} s")
+                    chunk = os.read(process.stdout.fileno(), 1 << 20)
+                    if not chunk:
+                        raise EOFError(f"the MathJax worker exited ({process.poll()})")
+                    chunks.append(chunk)
+        except BaseException:
+            self.stop()
+            raise
+        return json.loads(b"".join(chunks))
+
+
+WORKER = Worker()
+atexit.register(WORKER.stop)
+
+
 def typeset(documents: list[dict]) -> list[str] | None:
-    """Typeset each document (``html``, ``profile``, ``output``, ``idPrefix``: see typeset.mjs)
-    in one Node process; None when Node is unavailable or fails."""
+    """Typeset each document (``html``, ``profile``, ``idPrefix``: see typeset.mjs)
+    in the Node worker; None when Node is unavailable or fails."""
     binary = node()
     if binary is None:
         return None
     try:
-        result = subprocess.run(
-            [binary, str(SCRIPT)],
-            input=json.dumps({"documents": documents}),
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=settings.BLOG_MATHJAX_TIMEOUT,
-        )
-        return json.loads(result.stdout)["documents"]
-    except (OSError, subprocess.SubprocessError, ValueError, KeyError) as error:
-        stderr = getattr(error, "stderr", "") or ""
-        logger.warning("Server-side MathJax failed, math left to the browser: %s %s", error, stderr)
+        return WORKER.request(binary, documents)
+    except (OSError, EOFError, ValueError) as error:  # TimeoutError is an OSError
+        logger.warning("Server-side MathJax failed, math left to the browser: %s", error)
         return None
 
 
 def typeset_post(html: str, teaser_html: str) -> TypesetPost | None:
-    """The body and the teaser as the page shows them."""
+    """The body as its page shows it, and the teaser as a list page does (without equation ids
+    or \\eqref links, which would clash between teasers or point to no equation)."""
     documents = typeset([{"html": html}, {"html": teaser_html}])
-    return TypesetPost(*documents) if documents else None
+    if not documents:
+        return None
+    body, teaser = documents
+    return TypesetPost(body, _TEASER_TARGET.sub("", _TEASER_REF.sub(r"\g<ref>", teaser)))
 
 
 def typeset_comment(html: str, number: int) -> str | None:

@@ -356,6 +356,11 @@ class Post(models.Model):
         self.has_more = rendered.has_more
 
     @property
+    def math_fonts(self) -> list[str]:
+        """MathJax's fonts this post's typeset math uses (preloaded by its page)."""
+        return mathjax.fonts_used(self.body_html)
+
+    @property
     def needs_mathjax(self) -> bool:
         """Whether the page must load MathJax to typeset this post (no Node when it was saved)."""
         return self.has_math and not self.math_typeset

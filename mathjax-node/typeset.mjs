@@ -1,8 +1,11 @@
-// Typesets the math in stored HTML at save time (blog/mathjax.py runs this once per batch).
+// Typesets the math in stored HTML at save time. blog/mathjax.py keeps one of these running per
+// Python process and sends it one request per line (MathJax loads once, not once per save).
 //
-// stdin:  {"documents": [{"html": "...", "profile": "post" | "comment", "idPrefix": "mjx-eqn:"}, ...]}
-// stdout: {"documents": ["...", ...]}  the same HTML with every formula typeset
-//         node typeset.mjs --stylesheet  prints the CHTML stylesheet for every glyph instead.
+// stdin, one JSON object per line:
+//   {"documents": [{"html": "...", "profile": "post" | "comment", "idPrefix": "mjx-eqn:"}, ...]}
+// stdout, one line per request: {"documents": ["...", ...]} (the same HTML with every formula
+//   typeset) or {"error": "..."}; the process keeps serving until stdin closes.
+// node typeset.mjs --stylesheet  prints the CHTML stylesheet for every glyph instead.
 //
 // The configuration is static/js/mathjax-config.js's, so a page typeset here looks exactly like
 // one MathJax 3 typesets in the browser: the same version (mathjax-full 3.2.2 is what
@@ -17,6 +20,7 @@ import { AssistiveMmlHandler } from "mathjax-full/js/a11y/assistive-mml.js";
 import { SafeHandler } from "mathjax-full/js/ui/safe/SafeHandler.js";
 import "mathjax-full/js/input/tex/AllPackages.js";
 import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 
 const adaptor = liteAdaptor();
 const handlers = {
@@ -89,6 +93,9 @@ function mathDocument(html, profile, idPrefix) {
   if (profile === "comment") options.safeOptions = SAFE_OPTIONS;
   const doc = handlers[profile].create(html, options);
   if (profile === "comment") limitLengths(doc.safe);
+  // The page links the stylesheet for every glyph (static/css/mathjax-chtml.css): building it
+  // again for each document cost as much as typesetting a dozen formulas.
+  doc.addStyleSheet = () => {};
   return doc;
 }
 
@@ -100,11 +107,24 @@ function typeset({ html, profile = "post", idPrefix = "mjx-eqn:" }) {
   return adaptor.innerHTML(adaptor.body(doc.document));
 }
 
+function respond(line) {
+  try {
+    return { documents: JSON.parse(line).documents.map(typeset) };
+  } catch (error) {
+    return { error: String(error.stack || error) };
+  }
+}
+
 if (process.argv.includes("--stylesheet")) {
   const doc = handlers.post.create("", { InputJax: texInput("post", "mjx-eqn:"), OutputJax: chtml() });
-  process.stdout.write(adaptor.textContent(doc.outputJax.styleSheet(doc)));
+  // MathJax_Zero sizes every formula's strut: inlined, it is there at first paint, so formulas
+  // laid out before the web fonts arrive do not change height when they do.
+  const fonts = new URL("node_modules/mathjax-full/es5/output/chtml/fonts/woff-v2/", import.meta.url);
+  const zero = readFileSync(new URL("MathJax_Zero.woff", fonts));
+  const css = adaptor.textContent(doc.outputJax.styleSheet(doc));
+  process.stdout.write(css.replace(/url\("[^"]*MathJax_Zero\.woff"\)/, `url(data:font/woff;base64,${zero.toString("base64")})`));
 } else {
-  const request = JSON.parse(readFileSync(0, "utf8"));
-  const documents = request.documents.map(typeset);
-  process.stdout.write(JSON.stringify({ documents }));
+  createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line", (line) => {
+    if (line.trim()) process.stdout.write(JSON.stringify(respond(line)) + "\n");
+  });
 }

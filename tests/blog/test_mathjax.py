@@ -1,7 +1,10 @@
 """Math typeset on the server at save time (blog/mathjax.py, mathjax/typeset.mjs), and the
 fallback to the browser's MathJax where Node is missing."""
 
+import os
 import re
+import signal
+from urllib.parse import unquote
 
 import feedparser
 import pytest
@@ -42,10 +45,10 @@ def no_node(settings):
 def test_saving_a_post_stores_typeset_numbered_and_linked_math(server_math):
     post = PostFactory(body=BODY)
     assert post.math_typeset
-    for html in (post.body_html, post.teaser_html):
-        assert not RAW_TEX.search(html)
-        assert 'href="#mjx-eqn%3Aeq%3Aattn"' in html  # \eqref, resolved before its \label
-        assert '<mjx-mtd id="mjx-eqn:eq:attn">' in html
+    assert not RAW_TEX.search(post.body_html) and not RAW_TEX.search(post.teaser_html)
+    assert 'href="#mjx-eqn%3Aeq%3Aattn"' in post.body_html  # \eqref, resolved before its \label
+    assert '<mjx-mtd id="mjx-eqn:eq:attn">' in post.body_html
+    assert "<mtext>(1)</mtext>" in post.teaser_html
     assert post.body_html.count("<mjx-container") == 4
     assert "<mtext>(1)</mtext>" in post.body_html
     assert "<mtext>(2)</mtext>" in post.body_html and "<mtext>(3)</mtext>" in post.body_html
@@ -54,11 +57,23 @@ def test_saving_a_post_stores_typeset_numbered_and_linked_math(server_math):
     assert "中" in post.body_html
 
 
+def test_teasers_on_one_list_page_share_no_equation_ids_or_dead_links(server_math, client):
+    PostFactory.create_batch(2, body=BODY)
+    html = client.get("/").content.decode()
+    assert html.count("<mjx-container") >= 4  # both teasers, typeset
+    ids = re.findall(r'\sid="([^"]*)"', html)
+    assert len(ids) == len(set(ids))
+    targets = {unquote(href) for href in re.findall(r'href="#([^"]*)"', html)}
+    assert targets <= set(ids)
+
+
 def test_a_post_page_with_typeset_math_loads_no_mathjax(server_math, client):
     post = PostFactory(body=BODY)
     html = client.get(post.get_absolute_url()).content.decode()
     assert "mathjax-chtml.css" in html
     assert not re.search(r"<script[^>]*mathjax", html)  # the comment preview loads it on demand
+    preloads = re.findall(r'<link rel="preload" as="font"[^>]*href="[^"]*/MathJax_([\w-]+)\.', html)
+    assert {"Main-Regular", "Math-BoldItalic"} <= set(preloads)  # its fonts
     assert "<mjx-container" in html
 
 
@@ -156,3 +171,24 @@ def test_feeds_carry_mathml_and_eqref_links_but_no_raw_tex(server_math, client, 
 def test_typeset_returns_none_when_node_fails(server_math, settings):
     settings.BLOG_MATHJAX_TIMEOUT = 0.001
     assert mathjax.typeset([{"html": "\\(x\\)"}]) is None
+    settings.BLOG_MATHJAX_TIMEOUT = 60
+    assert "<mjx-container" in mathjax.typeset([{"html": "\\(x\\)"}])[0]  # a fresh worker
+
+
+def test_one_node_worker_serves_every_save_and_is_replaced_when_it_dies(server_math):
+    first = PostFactory(body=BODY)
+    pid = mathjax.WORKER.pid
+    second = PostFactory(body=BODY)
+    assert first.math_typeset and second.math_typeset
+    assert mathjax.WORKER.pid == pid
+    os.kill(pid, signal.SIGKILL)
+    third = PostFactory(body=BODY)
+    assert third.math_typeset and third.body_html == first.body_html
+    assert mathjax.WORKER.pid != pid
+
+
+def test_a_document_the_worker_cannot_typeset_leaves_the_worker_running(server_math):
+    assert mathjax.typeset([{"html": "\\(x\\)", "profile": "nonexistent"}]) is None
+    pid = mathjax.WORKER.pid
+    assert mathjax.typeset([{"html": "\\(x\\)"}]) is not None
+    assert mathjax.WORKER.pid == pid

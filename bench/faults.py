@@ -684,8 +684,14 @@ class Report:
                 found.append(f"{name}: /healthz was not 200 again within {limit:g} s")
             if p.errors_after_recovery:
                 found.append(f"{name}: {p.errors_after_recovery} errors after recovery")
-            crash_loses = p.mode == "buffered" and p.fault == "redis"
-            if p.lost and not (crash_loses and p.lost <= p.at_risk(self.options.flush_interval)):
+            # What a crash may lose (docs/readers.md): buffered reads in a Redis that crashed, up
+            # to one flush interval; a killed worker's reads not yet written, up to one write
+            # interval (BLOG_READER_WRITE_INTERVAL, 1 s).
+            at_risk = {
+                ("buffered", "redis"): self.options.flush_interval,
+                ("direct", "worker"): 1.0,
+            }.get((p.mode, p.fault))
+            if p.lost and not (at_risk is not None and p.lost <= p.at_risk(at_risk)):
                 found.append(f"{name}: {p.lost} acknowledged reads not stored")
             if p.in_doubt > p.unacknowledged:
                 found.append(

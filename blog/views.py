@@ -270,13 +270,13 @@ def _citation_download(request, citation, ext):
     return response
 
 
-@public_page(query=("style",))
+@public_page(query=("style", "names"))
 def post_cite(request, pk, ext):
     post = get_object_or_404(Post.objects.published().for_cards(), pk=pk)
     return _citation_download(request, citations.for_post(post), ext)
 
 
-@public_page(query=("style",))
+@public_page(query=("style", "names"))
 def series_cite(request, slug, ext):
     series = get_object_or_404(Series, slug=slug)
     parts = list(Post.objects.published().filter(series=series).for_cards())

@@ -48,13 +48,15 @@ def test_every_fault_really_happened_and_was_seen_by_the_clients(report):
     for mode in ("direct", "buffered"):
         assert "killed, replaced" in phase(report, mode, "worker").detail
         for fault in ("postgres", "redis", "redis-freeze"):
-            if (mode, fault) == ("direct", "postgres"):
-                # Reads stored directly are tallied in the process and written every second:
-                # beacons go on counting while PostgreSQL restarts, and the writer sees the fault.
-                assert phase(report, mode, fault).server_errors.get("OperationalError")
-                continue
-            during = phase(report, mode, fault).during_fault("beacon")
-            assert sum(1 for o in during if not o.counted) > 0, (mode, fault)
+            seen = phase(report, mode, fault)
+            refused = sum(1 for o in seen.during_fault("beacon") if not o.counted)
+            if fault == "postgres":
+                # A beacon needs no database (reads wait in the process or in Redis and are
+                # written every second): beacons may all count while PostgreSQL restarts, and it
+                # is the writes that meet the fault.
+                assert refused or seen.server_errors, (mode, fault)
+            else:
+                assert refused > 0, (mode, fault)
 
 
 def test_pages_are_served_while_redis_is_down_or_hung(report):

@@ -77,6 +77,9 @@ def changed_elsewhere(post, title):
     Generation.objects.update_or_create(pk=1, defaults={"value": time.time_ns(), "due": 0})
 
 
+# Another process sees only what was committed (on PostgreSQL; SQLite's shared in-memory test
+# database would show it anyway): these tests commit.
+@pytest.mark.django_db(transaction=True)
 def test_while_redis_is_down_a_change_elsewhere_shows_and_pushes_resume_after(client, own_redis):
     post = PostFactory(title="旧标题")
     for _ in range(2):
@@ -93,6 +96,7 @@ def test_while_redis_is_down_a_change_elsewhere_shows_and_pushes_resume_after(cl
     assert title_shown(client, post, "恢复后改的标题")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_hung_redis_is_distrusted_once_a_ping_goes_unanswered(client, own_redis, monkeypatch):
     monkeypatch.setattr(push, "PING_EVERY", 0.05)
     monkeypatch.setattr(push, "PATIENCE", 0.3)

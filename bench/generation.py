@@ -37,6 +37,7 @@ def measure(label: str, database_url: str, tmp: Path, args) -> list[tuple]:
     env = bench_env(database_url)
     manage(env, "migrate", "--no-input", "-v", "0")
     manage(env, "load_demo_content", "-v", "0")
+    manage(env, "collectstatic", "--no-input", "-v", "0")
     pk = int(django_run(env, "from blog.models import Post; print(Post.objects.first().pk)"))
     rows = []
     with Gunicorn(env, workers=2, threads=4, log=tmp / f"{label}.log") as server:

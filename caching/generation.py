@@ -202,13 +202,18 @@ def _make_source():
     return watch
 
 
+def close() -> None:
+    """Close this process's connections for learning of changes (a new one opens when needed)."""
+    with _sources_lock:
+        for source in _sources.values():
+            source.close()
+        _sources.clear()
+
+
 @receiver(setting_changed)
 def _forget_source(*, setting, **kwargs):
     global _known
     if setting in {"CACHES", "DATABASES"}:
-        with _sources_lock:
-            for source in _sources.values():
-                source.close()
-            _sources.clear()
+        close()
         with _known_lock:
             _known = (0, 0)

@@ -9,6 +9,16 @@ def clear_caches() -> None:
         caches[alias].clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _generation_connection_closed(django_db_setup):
+    """The process's own connection for reading the content generation (caching.generation) is
+    closed before the test database is dropped, which it would otherwise keep open."""
+    yield
+    from caching.generation import close
+
+    close()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Every test starts with empty caches."""

@@ -1,8 +1,7 @@
 import copy
 import hashlib
 import logging
-import math
-from functools import partial, wraps
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +18,6 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control, never_cache
@@ -36,7 +34,8 @@ from .comments import html as comment_html
 from .comments import notify, spam, workflow
 from .comments import tex as comment_tex
 from .comments.forms import CommentForm
-from .models import Category, Comment, Post, Series, Tag, comment_page_url
+from .models import Category, Comment, Post, Series, Tag
+from .pages import PostPage
 from .sharing import absolute_url, qr_svg
 
 logger = logging.getLogger(__name__)
@@ -126,77 +125,18 @@ def post_comment_page(request, pk, page):
 
 
 def _post_page(request, post, comment_form=None, status=200, comment_page=1):
-    """The post page with page ``comment_page`` of its comments; ``comment_form`` is a bound
-    form to show again with its errors. A comment page past the end is a 404.
-
-    Most of the page is cached fragments shared by every reader, also by those the page cache
-    steps aside for (templates/blog/post_detail.html): the article with its neighbours, series
-    and related posts, the comment thread, and an anonymous reader's empty comment form. What
-    only they show is computed lazily, when a fragment is rendered, not on every request.
-    """
-    raw = request.GET.get("replyto", "")  # ?replyto=N: a reply link followed without JavaScript
-    reply_to = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
-    shared_form = comment_form is None and not request.user.is_authenticated and not reply_to
-    if comment_form is None and post.comments_open:
-        initial = {"reply_to": reply_to} if reply_to else {}
-        comment_form = _lazy(CommentForm, post=post, user=request.user, initial=initial)
-    adjacent = _lazy(post.adjacent)
-    # Page 1 always exists: its threads (and their count) are only needed to render the thread.
-    thread = _thread_page(post, comment_page)
+    """The post page with page ``comment_page`` of its comments, from its shared parts
+    (blog.pages.PostPage); ``comment_form`` is a bound form to show again with its errors."""
     context = {
         "post": post,
-        "older": _lazy(lambda: adjacent[0]),
-        "newer": _lazy(lambda: adjacent[1]),
-        "citation": _lazy(citations.for_post, post),
-        "related_posts": _lazy(
-            lambda: list(Post.objects.published().related_to(post, settings.BLOG_RELATED_POSTS))
-        ),
+        "page": PostPage(request, post, comment_page, comment_form),
         "comment_page": comment_page,
-        "comment_page_url": comment_page_url(post.pk, comment_page),
-        "thread_page": thread,
-        "comments": _lazy(lambda: thread.threads),
-        "comment_form": comment_form,
-        # An anonymous reader's empty form is the same for everyone (no CSRF token: the page
-        # stays cacheable), so it is a cached fragment too.
-        "comment_form_shared": shared_form and post.comments_open,
         # MathJax only if the post or a shown comment has math not typeset on the server; the
         # comment preview loads it on demand (static/js/comments.js).
         "needs_math": post.needs_mathjax or post.comments_need_mathjax,
         "typeset_math": post.math_typeset or post.comments_have_math,
     }
-    if post.series_id:
-        series = _lazy(post.series_neighbours)
-        context |= {
-            "series_parts": _lazy(lambda: series[0]),
-            "previous_part": _lazy(lambda: series[1]),
-            "next_part": _lazy(lambda: series[2]),
-        }
     return render(request, "blog/post_detail.html", context, status=status)
-
-
-def _thread_page(post, number):
-    """Page ``number`` of the post's comment thread, built when the thread fragment is rendered
-    (the fragment is usually cached); a page past the end is a 404. The number of top-level
-    threads is counted once per content change."""
-    per_page = settings.BLOG_COMMENTS_PER_PAGE
-
-    def roots() -> int:
-        return cached(f"comment-roots:{post.pk}", lambda: post.comments.approved().roots().count())
-
-    if not 1 <= number <= max(1, math.ceil(roots() / per_page)):
-        raise Http404(_("No such page."))
-
-    def page():
-        pages = post.comments.approved().thread_pages(per_page, settings.BLOG_COMMENT_MAX_DEPTH)
-        pages.count = roots()
-        return pages.page(number)
-
-    return _lazy(page)
-
-
-def _lazy(function, *args, **kwargs):
-    """``function(*args, **kwargs)``, computed when a template first uses it (if ever)."""
-    return SimpleLazyObject(partial(function, *args, **kwargs))
 
 
 # No CSRF token: the post page is cached by proxies and must not carry a per-visitor token or

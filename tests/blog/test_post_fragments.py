@@ -1,5 +1,5 @@
 """The post page outside the page cache (a reader with a message, staff): built from cached
-fragments shared by every reader, each fresh on the next request after a change."""
+parts shared by every reader (blog.pages), each fresh on the next request after a change."""
 
 import pytest
 from django.db import connection
@@ -45,7 +45,7 @@ def busy_post():
     return post
 
 
-def test_with_warm_fragments_the_page_makes_no_query_and_is_the_same_page(reader):
+def test_with_warm_parts_the_page_makes_no_query_and_is_the_same_page(reader):
     post = busy_post()
     cold, cold_queries = page(reader, post)
     warm, warm_queries = page(reader, post)
@@ -109,7 +109,7 @@ def test_the_post_is_read_again_after_any_change(reader):
     assert queries > 0 and "绕过信号的修改" in html and 'name="author_name"' not in html
 
 
-def test_a_draft_shown_to_staff_is_never_a_cached_public_fragment(reader, staff_client):
+def test_a_draft_shown_to_staff_is_never_a_cached_public_part(reader, staff_client):
     post = PostFactory(title="草稿文章", status=Post.Status.DRAFT)
     draft, _ = page(staff_client, post)
     assert "草稿：只有管理员能看到此页。" in draft

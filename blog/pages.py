@@ -134,7 +134,7 @@ class Layout:
 
     @cached_property
     def feeds(self):
-        return self._part("includes/discovery_feeds.html")
+        return self._part("includes/feed_links.html")
 
     @cached_property
     def sidebar(self):

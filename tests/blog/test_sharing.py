@@ -25,7 +25,7 @@ def test_post_page_has_copy_link_share_links_qr_and_print_stylesheet(client):
     assert urlsplit(weibo).netloc == "service.weibo.com"
     assert parse_qs(urlsplit(weibo).query) == {"url": [url], "title": [post.title]}
     assert f'src="/archives/{post.pk}/qr.svg"' in html
-    assert 'href="/static/css/discovery-print.css" media="print"' in html
+    assert 'href="/static/css/print.css" media="print"' in html
     body = html.split("<body>")[1]
     scripts = re.findall(r"<script[^>]*>", body)
     assert all(

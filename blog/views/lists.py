@@ -92,20 +92,22 @@ def series_detail(request, slug):
 
 @public_page(query=("page", "from", "to"))
 def category_detail(request, slug):
-    category = get_object_or_404(Category, slug=slug)
-    months = MonthRange.from_query(request.GET)
-    posts = months.apply(Post.objects.published().filter(category=category))
-    context = {"category": category, "months": months}
-    return _post_list(request, posts, _page_number(request), "blog/category_detail.html", context)
+    return _posts_of(request, Category, slug, "category", "category")
 
 
 @public_page(query=("page", "from", "to"))
 def tag_detail(request, slug):
-    tag = get_object_or_404(Tag, slug=slug)
+    return _posts_of(request, Tag, slug, "tags", "tag")
+
+
+def _posts_of(request, model, slug, lookup, name):
+    """The posts of the ``model`` (category or tag) at ``slug``, in the month range asked for:
+    ``lookup`` is the Post field, ``name`` the context's name and the template's."""
+    owner = get_object_or_404(model, slug=slug)
     months = MonthRange.from_query(request.GET)
-    posts = months.apply(Post.objects.published().filter(tags=tag))
-    context = {"tag": tag, "months": months}
-    return _post_list(request, posts, _page_number(request), "blog/tag_detail.html", context)
+    posts = months.apply(Post.objects.published().filter(**{lookup: owner}))
+    context = {name: owner, "months": months}
+    return _post_list(request, posts, _page_number(request), f"blog/{name}_detail.html", context)
 
 
 @public_page(query=("from", "to"))

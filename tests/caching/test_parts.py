@@ -3,6 +3,7 @@ kept until the content changes, and apart for each value they vary on."""
 
 import pytest
 from django.test import RequestFactory
+from django.utils import translation
 
 from caching import parts
 from caching.generation import content_changed
@@ -55,3 +56,9 @@ def test_the_version_is_worked_out_once_per_request(part_template):
     # Within one request the page is consistent: the version it started with.
     assert parts.render(request, part_template, {"what": "after"}) == "who:  what: before"
     assert parts.render(request_of(), part_template, {"what": "after"}) == "who:  what: after"
+
+
+def test_a_part_is_kept_apart_for_each_language(part_template):
+    with translation.override("en"):
+        assert parts.render(request_of(), part_template, {"what": "en"}) == "who:  what: en"
+    assert parts.render(request_of(), part_template, {"what": "zh"}) == "who:  what: zh"

@@ -88,6 +88,17 @@ def test_the_shared_comment_form_is_the_anonymous_one_only(reader, staff_client)
     assert 'name="author_name"' not in staff and "csrfmiddlewaretoken" in staff
 
 
+def test_a_page_first_rendered_for_staff_shares_nothing_of_theirs(reader, staff_client):
+    post = busy_post()
+    staff_page, _ = page(staff_client, post)  # every part is rendered cold, for staff
+    assert "csrfmiddlewaretoken" in staff_page and 'class="comment-as"' in staff_page
+    anonymous, queries = page(reader, post)
+    # Only the post is read (staff's copy may include drafts); the parts staff rendered are served.
+    assert queries == 1
+    assert "csrfmiddlewaretoken" not in anonymous and 'name="author_name"' in anonymous
+    assert 'class="comment-as"' not in anonymous
+
+
 def test_a_reply_link_without_javascript_gets_its_own_form(reader):
     post = busy_post()
     page(reader, post)  # the shared form is cached

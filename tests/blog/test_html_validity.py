@@ -11,6 +11,7 @@ from django.conf import settings
 from django.template import loader
 from django.utils import timezone
 
+from blog.models import PostNote
 from tests.factories import (
     CategoryFactory,
     CommentFactory,
@@ -89,6 +90,10 @@ def pages(client) -> dict[str, tuple[str, int]]:
         tags=tags,
         published_at=when,
         reader_count=84758,
+        show_toc=True,
+    )
+    PostNote.objects.create(
+        post=post, noted_at=when, text="更新：<式(1)> & 笔误，见 https://kexue.fm/"
     )
     PostFactory(authors=[author], series=series, series_part=1, published_at=when)
     PostFactory(authors=[author], series=series, series_part=3, published_at=when)

@@ -361,18 +361,14 @@ def table_of_contents(md: MarkdownIt, tokens: list[Token]) -> str:
         if token.type != "heading_open" or "id" not in token.attrs:
             continue
         level = int(token.tag[1])
-        if levels and level > levels[-1]:
+        while levels and level < levels[-1]:
+            parts.append("</li></ol>")
+            levels.pop()
+        if levels and level == levels[-1]:
+            parts.append("</li>")
+        else:
             parts.append("<ol>")
             levels.append(level)
-        else:
-            while levels and level < levels[-1]:
-                parts.append("</li></ol>")
-                levels.pop()
-            if levels:
-                parts.append("</li>")
-            else:
-                parts.append("<ol>")
-                levels.append(level)
         children = [c for c in tokens[index + 1].children or () if c.type in _TOC_INLINE]
         text = md.renderer.renderInline(children, md.options, {})
         parts.append(f'<li><a href="#{escapeHtml(str(token.attrs["id"]))}">{text}</a>')

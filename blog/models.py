@@ -153,7 +153,7 @@ class PostQuerySet(models.QuerySet):
     def with_last_note(self):
         """Annotate ``last_noted_at``: the date of the post's latest revision note, or None
         (``Post.revised_at`` reads it), in the same query."""
-        latest = PostNote.objects.filter(post=OuterRef("pk")).order_by("-noted_at", "-id")
+        latest = PostNote.objects.filter(post=OuterRef("pk")).order_by("-noted_at")
         return self.annotate(last_noted_at=Subquery(latest.values("noted_at")[:1]))
 
     def newest_first(self):
@@ -520,7 +520,7 @@ class PostNote(models.Model):
         indexes = [models.Index(fields=["post", "-noted_at"], name="postnote_latest")]
 
     def __str__(self):
-        return f"{self.post_id} · {self.noted_at:%Y-%m-%d}"
+        return f"{self.post_id} · {timezone.localdate(self.noted_at)}"
 
     def clean(self):
         if self.noted_at and self.noted_at > timezone.now():

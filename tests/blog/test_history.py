@@ -340,9 +340,10 @@ def test_the_toc_nests_the_anchored_headings_and_links_to_their_ids():
     assert last.xpath("strong")[0].text == "加粗"
 
 
-def test_a_skipped_level_nests_one_step_and_a_body_without_headings_has_no_toc():
-    toc = lxml_html.fromstring(markup.render_post("## A\n\n#### B\n\n## C\n").toc_html)
-    assert [len(a.xpath("ancestor::ol")) for a in toc.xpath("//a")] == [1, 2, 1]
+def test_a_skipped_level_nests_one_step_under_its_parent_and_a_body_without_headings_has_no_toc():
+    toc = lxml_html.fromstring(markup.render_post("## A\n\n#### B\n\n### C\n\n## D\n").toc_html)
+    assert [len(a.xpath("ancestor::ol")) for a in toc.xpath("//a")] == [1, 2, 2, 1]
+    assert [a.xpath("ancestor::li[2]/a")[0].text for a in toc.xpath("//a")[1:3]] == ["A", "A"]
     assert markup.render_post("只有正文。\n\n# 一级标题不算\n").toc_html == ""
 
 

@@ -44,7 +44,7 @@ def test_on_a_desktop_the_toc_is_beside_the_article_and_stays_in_view(live_serve
     page.mouse.wheel(0, 4000)
     page.wait_for_function("window.scrollY > 3000")
     box = toc.bounding_box()
-    assert 0 <= box["y"] and box["y"] + 40 < 800  # still on screen: sticky
+    assert box["y"] >= 0 and box["y"] + 40 < 800  # still on screen: sticky
     assert toc.locator("nav a").first.is_visible()
     assert page.js_errors == [] and collected_violations(page) == []
 

@@ -29,7 +29,7 @@ def open_post(page, live_server, post, width):
 
 def test_on_a_desktop_the_toc_is_beside_the_article_and_stays_in_view(live_server, page, long_post):
     toc = open_post(page, live_server, long_post, 1280)
-    page.wait_for_function("document.querySelector('details.post-toc').open")
+    page.wait_for_function("() => document.querySelector('details.post-toc').open")
     links = toc.locator("nav a")
     assert links.count() == SECTIONS and links.first.is_visible()
     article = page.locator("article.post").bounding_box()
@@ -42,7 +42,7 @@ def test_on_a_desktop_the_toc_is_beside_the_article_and_stays_in_view(live_serve
     assert abs(sidebar["x"] - box["x"]) < 1 and sidebar["y"] >= box["y"] + box["height"]
 
     page.mouse.wheel(0, 4000)
-    page.wait_for_function("window.scrollY > 3000")
+    page.wait_for_function("() => window.scrollY > 3000")
     box = toc.bounding_box()
     assert box["y"] >= 0 and box["y"] + 40 < 800  # still on screen: sticky
     assert toc.locator("nav a").first.is_visible()
@@ -71,7 +71,7 @@ def test_toc_links_jump_to_their_headings(live_server, page, long_post, width):
     if width == 390:
         toc.locator("summary").click()
     else:
-        page.wait_for_function("document.querySelector('details.post-toc').open")
+        page.wait_for_function("() => document.querySelector('details.post-toc').open")
     target = toc.locator("nav a").nth(5)
     href = target.get_attribute("href")
     target.click()

@@ -37,6 +37,12 @@ $$\begin{equation}\boldsymbol{q}_m^\top\boldsymbol{k}_n = \text{Re}\left[\sum_i 
 
 与文字相连的公式$$x^2 + y^2 = z^2$$继续。
 
+### 小节 $x^2$ 与 [链接](https://kexue.fm/)
+
+#### 更小一节
+
+## 第二节
+
 \begin{align}
 a &= b \\
 c &= d

@@ -16,7 +16,7 @@ from markdownx.admin import MarkdownxModelAdmin
 from . import readers
 from .comments import workflow
 from .markup import tex_problems
-from .models import Authorship, Category, Comment, Post, Series, Tag
+from .models import Authorship, Category, Comment, Post, PostNote, Series, Tag
 from .sparkline import sparkline_svg
 
 TREND_DAYS = 90
@@ -45,6 +45,12 @@ class AuthorshipInline(admin.TabularInline):
     verbose_name_plural = _("authors (in byline order)")
 
 
+class PostNoteInline(admin.TabularInline):
+    model = PostNote
+    extra = 0
+    verbose_name_plural = _("revision notes (shown dated at the end of the post)")
+
+
 class PlainHelpTextMixin:
     """Show help texts as the text they are: the admin treats help text as HTML, and the body's
     help names the ``<!--more-->`` marker, which the browser took for an HTML comment."""
@@ -64,16 +70,17 @@ class PostAdmin(PlainHelpTextMixin, MarkdownxModelAdmin):
     search_fields = ("title", "body")
     date_hierarchy = "published_at"
     autocomplete_fields = ["category", "series", "tags"]
-    inlines = [AuthorshipInline]
+    inlines = [AuthorshipInline, PostNoteInline]
     readonly_fields = ("reader_count", "reader_trend", "created_at", "updated_at")
     change_list_template = "admin/blog/post/change_list.html"
     fieldsets = (
-        (None, {"fields": ("title", "body")}),
+        (None, {"fields": ("title", "body", "show_toc")}),
         (
             _("Publishing"),
             {"fields": ("status", "published_at", "comments_open", "created_at", "updated_at")},
         ),
         (_("Filing"), {"fields": ("category", "tags", ("series", "series_part"))}),
+        (_("Licence"), {"fields": (("license_name", "license_url"),)}),
         (_("Readers"), {"fields": ("reader_count", "reader_trend")}),
     )
 

@@ -29,9 +29,9 @@ class BlogConfig(AppConfig):
         from caching.generation import register_due
         from caching.invalidation import invalidate_on
 
-        from .models import Authorship, Category, Comment, Post, Series, Tag
+        from .models import Authorship, Category, Comment, Post, PostNote, Series, Tag
 
-        for model in (Post, Post.tags.through, Authorship, Series, Category, Tag):
+        for model in (Post, Post.tags.through, Authorship, PostNote, Series, Category, Tag):
             invalidate_on(model)
         # A held comment changes no public page (moderation moves the generation itself).
         invalidate_on(

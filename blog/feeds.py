@@ -6,6 +6,11 @@ without Node still has its TeX, in ``\\(..\\)`` / ``\\[..\\]`` delimiters. Every
 and built from ``settings.SITE_URL`` (``link``, ``feed_url`` and ``item_link`` return absolute
 URLs, which the syndication framework then leaves alone instead of prefixing the request's Host);
 relative links and images inside the HTML are made absolute too.
+
+An entry's ``updated`` is its latest revision note's date (``Post.revised_at``): an edit without a
+note does not bring the post back to readers. Licences: the site's in the channel's
+``<copyright>`` (Atom ``<rights>``); each post's in Atom ``<rights>`` with an RFC 4946
+``<link rel="license">``, and in RSS with the Creative Commons module's ``<creativeCommons:license>``.
 """
 
 import re
@@ -18,10 +23,11 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import gettext_lazy as _
 
 from .mathjax import mathml_only
-from .models import Category, Comment, Post, Series, Tag
+from .models import Category, Comment, License, Post, Series, Tag
 from .sharing import absolute_url
 
 FEED_ITEMS = 20
+CREATIVE_COMMONS_RSS = "http://backend.userland.com/creativeCommonsRssModule"
 
 _ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
 _FRAGMENT = re.compile(r'(\shref=")#')
@@ -33,19 +39,36 @@ def absolute_html(html: str, page_url: str) -> str:
     return _FRAGMENT.sub(lambda m: f"{m[1]}{page_url}#", html)
 
 
+def license_text(license) -> str:
+    return _("Licensed under %(name)s: %(url)s") % {"name": license.name, "url": license.url}
+
+
+class RssWithLicenseFeed(Rss201rev2Feed):
+    """RSS 2.0 whose items name their licence (``<creativeCommons:license>``)."""
+
+    def rss_attributes(self):
+        return {**super().rss_attributes(), "xmlns:creativeCommons": CREATIVE_COMMONS_RSS}
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("creativeCommons:license", item["license_url"])
+
+
 class AtomWithContentFeed(Atom1Feed):
-    """Atom with the full HTML in ``<content type="html">`` (Django writes only ``<summary>``)."""
+    """Atom with the full HTML in ``<content type="html">`` (Django writes only ``<summary>``)
+    and each entry's licence as ``<link rel="license">`` (RFC 4946)."""
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
         if item.get("content"):
             handler.addQuickElement("content", item["content"], {"type": "html"})
+        handler.addQuickElement("link", None, {"rel": "license", "href": item["license_url"]})
 
 
 class LatestPostsFeed(Feed):
     """The newest public posts of the site; subclasses narrow ``posts()`` to one object."""
 
-    feed_type = Rss201rev2Feed
+    feed_type = RssWithLicenseFeed
     feed_url_name = "blog:feed"
     language = "zh-cn"
 
@@ -61,6 +84,9 @@ class LatestPostsFeed(Feed):
 
     def link(self, obj):
         return absolute_url(reverse("blog:post_list"))
+
+    def feed_copyright(self, obj):
+        return license_text(License.of_site())
 
     def feed_url(self, obj):
         return absolute_url(reverse(self.feed_url_name, args=self.url_args(obj)))
@@ -95,7 +121,13 @@ class LatestPostsFeed(Feed):
         return item.published_at
 
     def item_updateddate(self, item):
-        return max(item.updated_at, item.published_at)
+        return item.revised_at
+
+    def item_copyright(self, item):
+        return license_text(item.license)
+
+    def item_extra_kwargs(self, item):
+        return {"license_url": item.license.url}
 
     def item_categories(self, item):
         names = [item.category.name] if item.category else []
@@ -110,7 +142,8 @@ class LatestPostsAtomFeed(LatestPostsFeed):
         return item.excerpt  # Atom's <summary>; the full HTML goes into <content>
 
     def item_extra_kwargs(self, item):
-        return {"content": absolute_html(mathml_only(item.body_html), self.item_link(item))}
+        content = absolute_html(mathml_only(item.body_html), self.item_link(item))
+        return {**super().item_extra_kwargs(item), "content": content}
 
 
 class _ObjectFeed:

@@ -75,6 +75,7 @@ class Rendered:
     search_text: str
     has_math: bool
     has_more: bool
+    toc_html: str = ""
 
 
 def render_post(source: str) -> Rendered:
@@ -93,6 +94,7 @@ def render_post(source: str) -> Rendered:
         search_text=_restore_pipes(search_text(tokens)),
         has_math=contains_math(tokens),
         has_more=teaser_source != source,
+        toc_html=_restore_pipes(table_of_contents(md, tokens)),
     )
 
 
@@ -343,6 +345,35 @@ def _highlight(code: str, lang: str, attrs: str) -> str:
         f'<pre class="highlight"><code class="language-{css_lang}">'
         f"{highlight(code, lexer, _formatter)}</code></pre>\n"
     )
+
+
+# What a table of contents keeps of a heading: its text, code and math, not its links (a link
+# inside the entry's own link is invalid), images, footnote marks or raw HTML.
+_TOC_INLINE = {"text", "code_inline", "math_inline", "math_inline_double", "em_open", "em_close"}
+_TOC_INLINE |= {"strong_open", "strong_close", "s_open", "s_close", "softbreak"}
+
+
+def table_of_contents(md: MarkdownIt, tokens: list[Token]) -> str:
+    """The headings that carry anchors (## to ####) as nested ``<ol>`` lists of links to them;
+    "" for a body without such headings. A level skipped (## then ####) nests one step."""
+    parts, levels = [], []
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open" or "id" not in token.attrs:
+            continue
+        level = int(token.tag[1])
+        while levels and level < levels[-1]:
+            parts.append("</li></ol>")
+            levels.pop()
+        if levels and level == levels[-1]:
+            parts.append("</li>")
+        else:
+            parts.append("<ol>")
+            levels.append(level)
+        children = [c for c in tokens[index + 1].children or () if c.type in _TOC_INLINE]
+        text = md.renderer.renderInline(children, md.options, {})
+        parts.append(f'<li><a href="#{escapeHtml(str(token.attrs["id"]))}">{text}</a>')
+    parts.extend("</li></ol>" for _ in levels)
+    return "".join(parts)
 
 
 def heading_slug(title: str) -> str:

@@ -87,6 +87,7 @@ def fonts_used(html: str) -> list[str]:
 class TypesetPost:
     html: str
     teaser_html: str
+    toc_html: str = ""
 
 
 def node() -> str | None:
@@ -185,14 +186,16 @@ def typeset(documents: list[dict]) -> list[str] | None:
         return None
 
 
-def typeset_post(html: str, teaser_html: str) -> TypesetPost | None:
-    """The body as its page shows it, and the teaser as a list page does (without equation ids
-    or \\eqref links, which would clash between teasers or point to no equation)."""
-    documents = typeset([{"html": html}, {"html": teaser_html}])
+def typeset_post(html: str, teaser_html: str, toc_html: str = "") -> TypesetPost | None:
+    """The body as its page shows it, the teaser as a list page does (without equation ids
+    or \\eqref links, which would clash between teasers or point to no equation), and the table
+    of contents (math in headings)."""
+    documents = typeset([{"html": html}, {"html": teaser_html}, {"html": toc_html}])
     if not documents:
         return None
-    body, teaser = documents
-    return TypesetPost(body, _TEASER_TARGET.sub("", _TEASER_REF.sub(r"\g<ref>", teaser)))
+    body, teaser, toc = documents
+    teaser = _TEASER_TARGET.sub("", _TEASER_REF.sub(r"\g<ref>", teaser))
+    return TypesetPost(body, teaser, toc)
 
 
 def typeset_comment(html: str, number: int) -> str | None:

@@ -1,4 +1,7 @@
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -113,6 +116,7 @@ class PostQuerySet(models.QuerySet):
             self.select_related("category", "series")
             .prefetch_related(_authors_in_order())
             .with_comment_counts()
+            .with_last_note()
         )
 
     def for_post_page(self):
@@ -125,6 +129,7 @@ class PostQuerySet(models.QuerySet):
         return (
             self.select_related("category", "series")
             .with_comment_counts()
+            .with_last_note()
             .annotate(
                 comments_have_math=Exists(math),
                 comments_need_mathjax=Exists(math.filter(math_typeset=False)),
@@ -147,6 +152,12 @@ class PostQuerySet(models.QuerySet):
             .values("count")
         )
         return self.annotate(comment_count=Coalesce(models.Subquery(approved), 0))
+
+    def with_last_note(self):
+        """Annotate ``last_noted_at``: the date of the post's latest revision note, or None
+        (``Post.revised_at`` reads it), in the same query."""
+        latest = PostNote.objects.filter(post=OuterRef("pk")).order_by("-noted_at")
+        return self.annotate(last_noted_at=Subquery(latest.values("noted_at")[:1]))
 
     def newest_first(self):
         return self.order_by("-published_at", "-id")
@@ -280,6 +291,23 @@ class Post(models.Model):
     )
     reader_count = models.PositiveBigIntegerField(_("readers"), default=0)
     comments_open = models.BooleanField(_("comments open"), default=True)
+    show_toc = models.BooleanField(
+        _("table of contents"),
+        default=False,
+        help_text=_(
+            "Show a table of contents made of the headings (## to ####): beside the article on "
+            "wide screens, folded above it on phones."
+        ),
+    )
+    # The headings as nested links, built with body_html (shown when show_toc is on).
+    toc_html = models.TextField(editable=False, default="")
+    license_name = models.CharField(
+        _("licence"),
+        max_length=100,
+        blank=True,
+        help_text=_("Leave both licence fields empty for the site's licence."),
+    )
+    license_url = models.URLField(_("licence URL"), blank=True)
     source_key = models.CharField(
         _("source key"),
         max_length=255,
@@ -311,6 +339,12 @@ class Post(models.Model):
             models.UniqueConstraint(
                 fields=["source_key"], condition=~Q(source_key=""), name="unique_source_key"
             ),
+            models.CheckConstraint(
+                condition=Q(license_name="", license_url="")
+                | (~Q(license_name="") & ~Q(license_url="")),
+                name="license_name_and_url_together",
+                violation_error_message=_("A post's own licence needs both a name and a URL."),
+            ),
         ]
 
     def __str__(self):
@@ -338,6 +372,7 @@ class Post(models.Model):
                 "has_math",
                 "math_typeset",
                 "has_more",
+                "toc_html",
             }
         super().save(*args, **kwargs)
 
@@ -348,10 +383,13 @@ class Post(models.Model):
         """Store the HTML of the body and teaser: pages never render Markdown per request."""
         rendered = markup.render_post(self.body)
         typeset = (
-            mathjax.typeset_post(rendered.html, rendered.teaser_html) if rendered.has_math else None
+            mathjax.typeset_post(rendered.html, rendered.teaser_html, rendered.toc_html)
+            if rendered.has_math
+            else None
         )
         self.body_html = typeset.html if typeset else rendered.html
         self.teaser_html = typeset.teaser_html if typeset else rendered.teaser_html
+        self.toc_html = typeset.toc_html if typeset else rendered.toc_html
         self.math_typeset = typeset is not None
         self.excerpt = rendered.excerpt
         self.search_text = rendered.search_text
@@ -373,6 +411,24 @@ class Post(models.Model):
         return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
 
     @property
+    def revised_at(self):
+        """When the post last changed in a way its author announced: the date of its latest
+        revision note (never before publication), else its publication date. Plain edits do not
+        count. Read from ``with_last_note()``, else loaded once (one query)."""
+        if not hasattr(self, "last_noted_at"):
+            self.last_noted_at = max((note.noted_at for note in self.notes.all()), default=None)
+        if self.last_noted_at is None:
+            return self.published_at
+        return max(self.last_noted_at, self.published_at)
+
+    @property
+    def license(self) -> "License":
+        """The post's own licence, else the site's (``settings.BLOG_LICENSE``)."""
+        if self.license_url:
+            return License(self.license_name, self.license_url)
+        return License.of_site()
+
+    @property
     def series_label(self) -> str:
         return self.series.part_label(self.series_part) if self.series_id else ""
 
@@ -381,6 +437,14 @@ class Post(models.Model):
         else loaded once (one query) and kept on the instance."""
         models.prefetch_related_objects([self], _authors_in_order())
         return [authorship.author for authorship in self.authorship_set.all()]
+
+    @property
+    def note_list(self) -> list:
+        """The revision notes in date order; no query for a post annotated without any."""
+        if getattr(self, "last_noted_at", True) is None:
+            return []
+        models.prefetch_related_objects([self], "notes")
+        return list(self.notes.all())
 
     @property
     def tag_list(self) -> list:
@@ -425,6 +489,45 @@ class Post(models.Model):
             .first()
         )
         return older, newer
+
+
+@dataclass(frozen=True)
+class License:
+    """A licence as pages, feeds and JSON-LD name it: "CC BY-NC-SA 4.0" and its URL."""
+
+    name: str
+    url: str
+
+    @classmethod
+    def of_site(cls) -> "License":
+        return cls(**settings.BLOG_LICENSE)
+
+
+class PostNote(models.Model):
+    """A public revision note ("更新：…"), shown dated at the end of its post. The latest one
+    dates the post's revision in feeds (Atom ``updated``), citations and JSON-LD; an edit
+    without a note changes none of them."""
+
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="notes", verbose_name=_("post")
+    )
+    noted_at = models.DateTimeField(_("date"), default=timezone.now)
+    text = models.TextField(
+        _("note"), help_text=_("Plain text, shown as written; web addresses become links.")
+    )
+
+    class Meta:
+        ordering = ["noted_at", "id"]
+        verbose_name = _("revision note")
+        verbose_name_plural = _("revision notes")
+        indexes = [models.Index(fields=["post", "-noted_at"], name="postnote_latest")]
+
+    def __str__(self):
+        return f"{self.post_id} · {timezone.localdate(self.noted_at)}"
+
+    def clean(self):
+        if self.noted_at and self.noted_at > timezone.now():
+            raise ValidationError({"noted_at": _("A revision note cannot be dated in the future.")})
 
 
 def _authors_in_order():

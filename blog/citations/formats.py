@@ -20,10 +20,13 @@ def _kexue_date(day: date) -> str:
 
 
 def kexue(c: Citation) -> str:
-    """科学空间's own style: 苏剑林. (May. 13, 2024). 《题名》[Blog post]. Retrieved from URL"""
+    """科学空间's own style: 苏剑林. (May. 13, 2024). 《题名》[Blog post]. Retrieved from URL;
+    a revised post reads (May. 13, 2024, updated Jun. 01, 2024)."""
     when = _kexue_date(c.issued)
     if c.is_range:
         when += f" – {_kexue_date(c.issued_end)}"
+    if c.revised:
+        when += f", updated {_kexue_date(c.revised)}"
     kind = "Blog post" if c.kind == "post" else "Blog series"
     names = ", ".join(p.name for p in c.authors)
     by = f"{names}. " if names else ""
@@ -40,12 +43,14 @@ def _gbt_name(person: Person) -> str:
 
 
 def gbt7714(c: Citation) -> str:
-    """GB/T 7714-2015 electronic resource: 作者. 题名[EB/OL]. (发布或更新日期)[引用日期]. URL."""
+    """GB/T 7714-2015 electronic resource: 作者. 题名[EB/OL]. (发布或更新日期)[引用日期]. URL.
+    The parenthesised date is the revision date of a revised work."""
     names = [_gbt_name(p) for p in c.authors]
     if len(names) > 3:
         names = [*names[:3], "等" if c.language.startswith("zh") else "et al"]
     by = f"{', '.join(names)}. " if names else ""
-    return f"{by}{c.title}[EB/OL]. ({c.latest.isoformat()})[{c.accessed.isoformat()}]. {c.url}."
+    when = (c.revised or c.latest).isoformat()
+    return f"{by}{c.title}[EB/OL]. ({when})[{c.accessed.isoformat()}]. {c.url}."
 
 
 def _apa_name(person: Person) -> str:
@@ -160,10 +165,12 @@ def _bib_entry(entry_type: str, key: str, fields: list[tuple[str, str]]) -> str:
 
 
 def biblatex(c: Citation) -> str:
-    """biblatex ``@online`` with an ISO ``date``, a plain ``url`` and ``urldate`` (biber-clean)."""
+    """biblatex ``@online`` with an ISO ``date``, a plain ``url`` and ``urldate`` (biber-clean);
+    a revised work's revision date is its ``version``."""
     when = c.issued.isoformat()
     if c.is_range:
         when += "/" + c.issued_end.isoformat()
+    version = [("version", f"{{{c.revised.isoformat()}}}")] if c.revised else []
     return _bib_entry(
         "online",
         c.key,
@@ -171,6 +178,7 @@ def biblatex(c: Citation) -> str:
             *_bib_authors(c),
             ("title", f"{{{bib_text(c.title)}}}"),
             ("date", f"{{{when}}}"),
+            *version,
             ("organization", f"{{{bib_text(c.container, protect_case=False)}}}"),
             ("url", f"{{{_bib_url(c.url)}}}"),
             ("urldate", f"{{{c.accessed.isoformat()}}}"),
@@ -188,6 +196,8 @@ def bibtex(c: Citation) -> str:
     note = f"{c.container}, {c.issued.isoformat()}"
     if c.is_range:
         note += f" to {c.issued_end.isoformat()}"
+    if c.revised:
+        note += f", updated {c.revised.isoformat()}"
     fields += [
         ("howpublished", f"{{\\url{{{_bib_url(c.url, in_argument=True)}}}}}"),
         ("note", f"{{{bib_text(note, protect_case=False)}. Accessed {c.accessed.isoformat()}}}"),
@@ -243,8 +253,10 @@ def csl_item(c: Citation) -> dict:
         "container-title": c.container,
         "issued": {"date-parts": issued},
         "accessed": {"date-parts": [_date_parts(c.accessed)]},
+        **({"version": c.revised.isoformat()} if c.revised else {}),
         "URL": c.url,
         "language": c.language,
+        **({"license": c.license.url} if c.license else {}),
     }
 
 

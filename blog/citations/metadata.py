@@ -60,6 +60,8 @@ def json_ld(c: Citation, *, keywords=(), section: str = "") -> dict:
         "isPartOf": {"@type": "Blog", "name": c.container, "url": settings.SITE_URL + "/"},
         "publisher": {"@type": "Organization", "name": c.container, "url": settings.SITE_URL + "/"},
     }
+    if c.license:
+        data["license"] = c.license.url
     if keywords:
         data["keywords"] = list(keywords)
     if section:

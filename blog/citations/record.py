@@ -8,6 +8,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from blog.models import License
+
 MONTHS = (
     "January",
     "February",
@@ -81,7 +83,7 @@ class Citation:
     title: str
     authors: tuple[Person, ...]
     issued_at: datetime
-    updated_at: datetime
+    updated_at: datetime  # the latest revision note's date (Post.revised_at), not plain edits
     url: str
     accessed: date
     container: str
@@ -91,6 +93,7 @@ class Citation:
     abstract: str = ""
     exports: tuple[tuple[str, str], ...] = ()  # (extension, download URL path)
     latin_names: bool = False  # authors cited by their Latin names (``in_latin()``)
+    license: License | None = None
 
     @property
     def issued(self) -> date:
@@ -107,6 +110,12 @@ class Citation:
     @property
     def latest(self) -> date:
         return self.issued_end or self.issued
+
+    @property
+    def revised(self) -> date | None:
+        """The version date: the day of the latest revision note, when later than the (last)
+        publication day; None for a work never revised (or revised on the day it appeared)."""
+        return self.updated if self.updated > self.latest else None
 
     @property
     def is_range(self) -> bool:
@@ -150,7 +159,7 @@ def for_post(post) -> Citation:
         title=_clean(post.title),
         authors=tuple(_person(author) for author in post.ordered_authors()),
         issued_at=post.published_at,
-        updated_at=max(post.updated_at, post.published_at).replace(microsecond=0),
+        updated_at=post.revised_at.replace(microsecond=0),
         url=settings.SITE_URL + post.get_absolute_url(),
         accessed=timezone.localdate(),
         container=settings.SITE_NAME,
@@ -158,6 +167,7 @@ def for_post(post) -> Citation:
         language=_language(post.title),
         abstract=post.excerpt,
         exports=_exports("post", post.pk),
+        license=post.license,
     )
 
 
@@ -176,7 +186,7 @@ def for_series(series, parts) -> Citation | None:
         authors=tuple(authors),
         issued_at=published[0],
         issued_end_at=published[-1],
-        updated_at=max(*(part.updated_at for part in parts), published[-1]).replace(microsecond=0),
+        updated_at=max(*(part.revised_at for part in parts), published[-1]).replace(microsecond=0),
         url=settings.SITE_URL + series.get_absolute_url(),
         accessed=timezone.localdate(),
         container=settings.SITE_NAME,

@@ -34,6 +34,18 @@ SITE_TITLE_ZH = "科学空间"
 SITE_TITLE_EN = "Scientific Spaces"
 SITE_TAGLINE = "渴望成为一个小飞侠"
 ADMIN_PATH = os.environ.get("DJANGO_ADMIN_PATH", "admin/").strip("/") + "/"
+# The licence of the site's posts (a post may name its own): the reprint notice, <link
+# rel="license">, JSON-LD and feeds. kexue.fm asks for 署名-非商业用途-保持一致 (BY-NC-SA).
+BLOG_LICENSE = {
+    "name": os.environ.get("BLOG_LICENSE_NAME", "CC BY-NC-SA 4.0"),
+    "url": os.environ.get("BLOG_LICENSE_URL", "https://creativecommons.org/licenses/by-nc-sa/4.0/"),
+}
+if ("BLOG_LICENSE_NAME" in os.environ) != ("BLOG_LICENSE_URL" in os.environ) or not all(
+    BLOG_LICENSE.values()
+):
+    raise ImproperlyConfigured(
+        "Set BLOG_LICENSE_NAME and BLOG_LICENSE_URL together, both non-empty."
+    )
 
 INSTALLED_APPS = [
     "config.apps.BlogAdminConfig",

@@ -46,6 +46,8 @@ def test_adding_a_post_in_the_admin_renders_it_and_warns_about_bad_tex(staff_cli
             "authorship_set-MAX_NUM_FORMS": "1000",
             "authorship_set-0-author": staff.pk,
             "authorship_set-0-order": "0",
+            "notes-TOTAL_FORMS": "0",
+            "notes-INITIAL_FORMS": "0",
         },
         follow=True,
     )

@@ -53,6 +53,8 @@ def change_form(post: Post, authors=None, **changes) -> dict:
         "authorship_set-INITIAL_FORMS": str(len(existing)),
         "authorship_set-MIN_NUM_FORMS": "1",
         "authorship_set-MAX_NUM_FORMS": "1000",
+        "notes-TOTAL_FORMS": "0",
+        "notes-INITIAL_FORMS": "0",
     }
     for i, (row, user, delete) in enumerate(authors):
         prefix = f"authorship_set-{i}-"

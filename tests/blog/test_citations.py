@@ -128,6 +128,7 @@ def test_csl_json_is_a_post_weblog_item(post):
             "accessed": {"date-parts": [[2025, 1, 2]]},
             "URL": URL,
             "language": "zh-CN",
+            "license": "https://creativecommons.org/licenses/by-nc-sa/4.0/",
         }
     ]
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.template import loader
 from django.utils import timezone
 
+from blog.models import PostNote
 from tests.factories import (
     CategoryFactory,
     CommentFactory,
@@ -35,6 +36,12 @@ Attention 的核心是 $\operatorname{softmax}(QK^\top/\sqrt{d})V$，见式 $\eq
 $$\begin{equation}\boldsymbol{q}_m^\top\boldsymbol{k}_n = \text{Re}\left[\sum_i q_i k_i^* e^{\text{i}(m-n)\theta_i}\right]\label{eq:rope}\end{equation}$$
 
 与文字相连的公式$$x^2 + y^2 = z^2$$继续。
+
+### 小节 $x^2$ 与 [链接](https://kexue.fm/)
+
+#### 更小一节
+
+## 第二节
 
 \begin{align}
 a &= b \\
@@ -89,6 +96,10 @@ def pages(client) -> dict[str, tuple[str, int]]:
         tags=tags,
         published_at=when,
         reader_count=84758,
+        show_toc=True,
+    )
+    PostNote.objects.create(
+        post=post, noted_at=when, text="更新：<式(1)> & 笔误，见 https://kexue.fm/"
     )
     PostFactory(authors=[author], series=series, series_part=1, published_at=when)
     PostFactory(authors=[author], series=series, series_part=3, published_at=when)

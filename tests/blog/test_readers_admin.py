@@ -138,6 +138,8 @@ def test_saving_the_admin_form_does_not_overwrite_a_read_that_lands_meanwhile(st
         "authorship_set-0-post": str(post.pk),
         "authorship_set-0-author": str(authorship.author_id),
         "authorship_set-0-order": "0",
+        "notes-TOTAL_FORMS": "0",
+        "notes-INITIAL_FORMS": "0",
     }
     pre_save.connect(a_read_lands)
     try:

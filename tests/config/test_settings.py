@@ -188,3 +188,31 @@ def test_admin_is_served_at_the_configured_path_only(client):
         assert client.get("/admin/").status_code == 404
         assert client.get("/admin/login/").status_code == 404
     assert reverse("admin:index") == "/admin/"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"BLOG_LICENSE_NAME": "CC BY 4.0"}, {"BLOG_LICENSE_NAME": "", "BLOG_LICENSE_URL": ""}],
+)
+def test_a_half_or_empty_site_licence_refuses_to_start(env):
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "Set BLOG_LICENSE_NAME and BLOG_LICENSE_URL together, both non-empty." in result.stderr
+
+
+def test_the_site_licence_comes_from_the_environment():
+    env = {
+        "BLOG_LICENSE_NAME": "CC BY 4.0",
+        "BLOG_LICENSE_URL": "https://creativecommons.org/licenses/by/4.0/",
+    }
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.BLOG_LICENSE)",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(
+        {"name": env["BLOG_LICENSE_NAME"], "url": env["BLOG_LICENSE_URL"]}
+    )

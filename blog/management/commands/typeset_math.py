@@ -28,7 +28,7 @@ class Command(BaseCommand):
         posts = Post.objects.filter(has_math=True).order_by("pk")
         comments = Comment.objects.approved().filter(has_math=True).order_by("pk")
         jobs = [
-            ("posts", posts, ["body_html", "teaser_html", "math_typeset"]),
+            ("posts", posts, ["body_html", "teaser_html", "toc_html", "math_typeset"]),
             ("comments", comments, ["body_html", "math_typeset"]),
         ]
         failed = 0

@@ -1,7 +1,7 @@
 """Browsing by date: the month-range filter on lists and the neighbours of a month page.
 
 The filter reads ``?from=YYYY-MM&to=YYYY-MM`` (either bound may be left out; both months are
-included), as sent by the two ``<input type="month">`` fields of ``includes/discovery_date_filter
+included), as sent by the two ``<input type="month">`` fields of ``includes/date_filter
 .html``. Months are calendar months in the site's time zone. A malformed or reversed range is not
 an error page: the list is shown unfiltered with a message saying what was wrong.
 """

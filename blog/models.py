@@ -2,8 +2,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
+from django.db import models
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +12,9 @@ from markdownx.models import MarkdownxField
 
 from . import markup, mathjax
 from .comments import threads
+
+# Reads and tallies are models of their own module; imported here so that Django finds them.
+from .tallies import ReadBatch, ReadDay  # noqa: F401
 
 CHINESE_NUMERALS = "零一二三四五六七八九"
 
@@ -738,66 +741,3 @@ def comment_page_url(post_id: int, page: int) -> str:
     if page == 1:
         return reverse("blog:post_detail", args=[post_id])
     return reverse("blog:post_comment_page", args=[post_id, page])
-
-
-class ReadDayQuerySet(models.QuerySet):
-    def add(self, post_id: int, day, reads: int = 1) -> None:
-        """Add ``reads`` to the post's tally for ``day``: an upsert done with database arithmetic.
-
-        The common case is one UPDATE. The first read of a day inserts the row; when two requests
-        race to insert it, the loser's INSERT fails on the unique constraint (inside a savepoint)
-        and it falls back to the UPDATE, so no read is lost and no row is doubled.
-        """
-        rows = self.filter(post_id=post_id, day=day)
-        if rows.update(count=F("count") + reads):
-            return
-        try:
-            with transaction.atomic():
-                self.create(post_id=post_id, day=day, count=reads)
-        except IntegrityError:
-            rows.update(count=F("count") + reads)
-
-    def since(self, day):
-        return self.filter(day__gte=day)
-
-
-class ReadDay(models.Model):
-    """How many reads a post had on one day (site time zone): the trend and the 30-day ranking."""
-
-    post = models.ForeignKey(
-        Post, on_delete=models.CASCADE, related_name="read_days", verbose_name=_("post")
-    )
-    day = models.DateField(_("day"))
-    count = models.PositiveIntegerField(_("reads"), default=0)
-
-    objects = ReadDayQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-day", "post"]
-        verbose_name = _("daily reads")
-        verbose_name_plural = _("daily reads")
-        indexes = [models.Index(fields=["day"], name="readday_day")]
-        constraints = [models.UniqueConstraint(fields=["post", "day"], name="unique_read_day")]
-
-    def __str__(self):
-        return f"{self.post_id} · {self.day}: {self.count}"
-
-
-class ReadBatch(models.Model):
-    """A batch of buffered reads moved from Redis into the database.
-
-    Written in the same transaction as the increments it carries, so a flush that is retried after
-    dying between its database commit and its Redis cleanup applies nothing twice.
-    """
-
-    batch = models.CharField(_("batch"), max_length=32, unique=True)
-    reads = models.PositiveIntegerField(_("reads"), default=0)
-    flushed_at = models.DateTimeField(_("flushed"), default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-flushed_at"]
-        verbose_name = _("flushed read batch")
-        verbose_name_plural = _("flushed read batches")
-
-    def __str__(self):
-        return f"{self.batch}: {self.reads}"

@@ -1,4 +1,4 @@
-"""Caching: the content generation every cached page and fragment is keyed by, and what moves it.
+"""Caching: the content generation every cached page and part is keyed by, and what moves it.
 
 - ``generation``: the generation itself (a database row written with each change), and how each
   process learns of a change on its next request (pushed by Redis, or read from the database).

@@ -60,8 +60,8 @@ def templates_version() -> str:
     return digest.hexdigest()
 
 
-def fragment_version(current: int | None = None) -> str:
-    """What every cached template fragment varies on: the content and the templates."""
+def parts_version(current: int | None = None) -> str:
+    """What every shared part (caching.parts) varies on: the content and the templates."""
     return f"{generation() if current is None else current}.{templates_version()}"
 
 
@@ -132,7 +132,7 @@ class PageCacheMiddleware:
         entry = store.get(key)
         if entry is None:
             request.page_cache_key = key
-            request.fragment_version = fragment_version(current)
+            request.parts_version = parts_version(current)
             response = self.get_response(request)
             if not getattr(request, "page_cache_store", False):
                 return response

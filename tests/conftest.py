@@ -4,7 +4,7 @@ from django.core.cache import caches
 
 
 def clear_caches() -> None:
-    """Empty every cache: the process's own and the shared one (pages, fragments, rate limits)."""
+    """Empty every cache: the process's own and the shared one (pages, parts, rate limits)."""
     for alias in settings.CACHES:
         caches[alias].clear()
 

@@ -39,6 +39,7 @@ from ..clients import client_address, client_hash, hit
 from ..models import Post, ReadDay
 from .buffer import Buffer, FlushResult, flush, pending_reads
 from .local import tally
+from .tasks import flush_reader_counts
 
 __all__ = ["Buffer", "FlushResult", "flush", "pending_reads"]  # the buffer's API, re-exported
 
@@ -230,8 +231,6 @@ def _start_flush() -> None:
     backend runs it in its worker. A failed flush is logged by django.tasks and leaves the reads
     in Redis for the next one: the beacon's answer does not depend on it.
     """
-    from ..tasks import flush_reader_counts
-
     flush_reader_counts.enqueue()
 
 

@@ -123,7 +123,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Caches (caching/): "local" is this process's memory of the pages, fragments and values it
+# Caches (caching/): "local" is this process's memory of the pages, shared parts and values it
 # computed, kept unpickled (MAX_ENTRIES per process; most pages are 20-60 KB, a post with hundreds
 # of comments a few hundred KB). "default" is Redis when REDIS_URL is set, shared by every
 # instance (a second tier behind "local", and the store of reader dedupe marks), local memory

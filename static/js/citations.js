@@ -12,36 +12,6 @@
 
   /* Copying -------------------------------------------------------------------------------- */
 
-  // execCommand("copy") from an off-screen textarea: for pages served over plain http (no
-  // navigator.clipboard there) and browsers that refuse the asynchronous API.
-  function legacyCopy(text) {
-    var area = document.createElement("textarea");
-    area.className = "cite-clipboard";
-    area.value = text;
-    area.setAttribute("readonly", "");
-    var focused = document.activeElement;
-    document.body.appendChild(area);
-    area.select();
-    var ok = false;
-    try {
-      ok = document.execCommand("copy");
-    } catch (err) {
-      ok = false;
-    }
-    area.remove();
-    if (focused && focused.focus) focused.focus({ preventScroll: true });
-    return ok ? Promise.resolve() : Promise.reject(new Error("copy refused"));
-  }
-
-  function copyText(text) {
-    if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text).catch(function () {
-        return legacyCopy(text);
-      });
-    }
-    return legacyCopy(text);
-  }
-
   function announce(message) {
     if (!status) return;
     status.textContent = "";
@@ -58,7 +28,7 @@
   }
 
   function copyFrom(button, text, done) {
-    copyText(text).then(
+    window.copyText(text).then(
       function () {
         button.classList.add("is-copied");
         flash(button, labels.labelCopied);

@@ -168,8 +168,8 @@ def test_a_broken_cache_degrades_to_uncached_pages_not_errors(client):
     assert client.get("/").status_code == 200
     response = client.get(post.get_absolute_url())
     assert response.status_code == 200
-    assert "缓存坏了也要显示的评论" in response.content.decode()  # the thread fragment
-    assert "widget-recent-comments" in response.content.decode()  # the sidebar fragment
+    assert "缓存坏了也要显示的评论" in response.content.decode()  # the thread part
+    assert "widget-recent-comments" in response.content.decode()  # the sidebar part
 
 
 def test_cached_downloads_keep_their_headers(client):
@@ -357,7 +357,7 @@ def test_with_redis_a_hit_checks_the_shared_generation_so_other_instances_edits_
     client.get(url)
     assert client.get(url).content.decode().count("原标题") >= 1
     local = caches["local"]
-    # The body is kept in this process (beside the fragments it was rendered from).
+    # The body is kept in this process (beside the parts it was rendered from).
     assert sum(":page:" in key for key in local._cache) == 1
     Post.objects.filter(pk=post.pk).update(title="另一个实例改的标题")
     assert "原标题" in client.get(url).content.decode()  # same generation: served from the cache

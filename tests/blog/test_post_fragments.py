@@ -1,5 +1,5 @@
 """The post page outside the page cache (a reader with a message, staff): built from cached
-fragments shared by every reader, each fresh on the next request after a change."""
+parts shared by every reader (blog.pages), each fresh on the next request after a change."""
 
 import pytest
 from django.db import connection
@@ -45,7 +45,7 @@ def busy_post():
     return post
 
 
-def test_with_warm_fragments_the_page_makes_no_query_and_is_the_same_page(reader):
+def test_with_warm_parts_the_page_makes_no_query_and_is_the_same_page(reader):
     post = busy_post()
     cold, cold_queries = page(reader, post)
     warm, warm_queries = page(reader, post)
@@ -88,6 +88,17 @@ def test_the_shared_comment_form_is_the_anonymous_one_only(reader, staff_client)
     assert 'name="author_name"' not in staff and "csrfmiddlewaretoken" in staff
 
 
+def test_a_page_first_rendered_for_staff_shares_nothing_of_theirs(reader, staff_client):
+    post = busy_post()
+    staff_page, _ = page(staff_client, post)  # every part is rendered cold, for staff
+    assert "csrfmiddlewaretoken" in staff_page and 'class="comment-as"' in staff_page
+    anonymous, queries = page(reader, post)
+    # Only the post is read (staff's copy may include drafts); the parts staff rendered are served.
+    assert queries == 1
+    assert "csrfmiddlewaretoken" not in anonymous and 'name="author_name"' in anonymous
+    assert 'class="comment-as"' not in anonymous
+
+
 def test_a_reply_link_without_javascript_gets_its_own_form(reader):
     post = busy_post()
     page(reader, post)  # the shared form is cached
@@ -109,7 +120,7 @@ def test_the_post_is_read_again_after_any_change(reader):
     assert queries > 0 and "绕过信号的修改" in html and 'name="author_name"' not in html
 
 
-def test_a_draft_shown_to_staff_is_never_a_cached_public_fragment(reader, staff_client):
+def test_a_draft_shown_to_staff_is_never_a_cached_public_part(reader, staff_client):
     post = PostFactory(title="草稿文章", status=Post.Status.DRAFT)
     draft, _ = page(staff_client, post)
     assert "草稿：只有管理员能看到此页。" in draft

@@ -167,12 +167,12 @@ def test_a_warm_comment_page_makes_no_query_outside_the_page_cache(client, setti
     settings.BLOG_COMMENTS_PER_PAGE = 30
     post = PostFactory()
     comment_thread(post, 600)
-    client.cookies["messages"] = "x"  # the page cache steps aside; fragments are used
+    client.cookies["messages"] = "x"  # the page cache steps aside; shared parts are used
     url = f"{post.get_absolute_url()}comment-page-7/"
     assert client.get(url).status_code == 200
     with CaptureQueriesContext(connection) as queries:
         html = client.get(url).content.decode()
     # The post and the number of threads are read once per content change; the thread, its
-    # pager and the sidebar are cached fragments.
+    # pager and the sidebar are cached parts.
     assert len(queries) == 0
     assert 'id="comment-241"' in html

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from blog import readers
 from blog.models import Post, ReadBatch, ReadDay
-from blog.tasks import flush_reader_counts
+from blog.readers.tasks import flush_reader_counts
 from tests.blog.test_readers import SAME_ORIGIN, beacon, stored, token
 from tests.factories import PostFactory
 from tests.redis_servers import cache_settings, private_redis  # noqa: F401 (fixture)

@@ -25,7 +25,9 @@ def test_post_page_has_copy_link_share_links_qr_and_print_stylesheet(client):
     assert urlsplit(weibo).netloc == "service.weibo.com"
     assert parse_qs(urlsplit(weibo).query) == {"url": [url], "title": [post.title]}
     assert f'src="/archives/{post.pk}/qr.svg"' in html
-    assert 'href="/static/css/discovery-print.css" media="print"' in html
+    assert 'href="/static/css/print.css" media="print"' in html
+    # One copy helper for the copy-link and citation buttons, loaded once.
+    assert html.count('src="/static/js/clipboard.js"') == 1
     body = html.split("<body>")[1]
     scripts = re.findall(r"<script[^>]*>", body)
     assert all(

@@ -280,3 +280,24 @@ def test_sidebar_refreshes_after_a_new_post(client):
     post = PostFactory(title="刚刚发布的新文章")
     assert post.title in client.get(reverse("blog:archive_index")).content.decode()
     assert client.get("/").content.decode().count(post.title) == 2  # list + recent posts widget
+
+
+def test_the_sidebar_lists_series_and_categories_with_their_public_posts(client):
+    series, category = SeriesFactory(title="变分自编码器"), CategoryFactory(name="信息时代")
+    for part in (1, 2):
+        PostFactory(series=series, series_part=part, category=category)
+    PostFactory(series=series, series_part=3, category=category, status=Post.Status.DRAFT)
+    CategoryFactory(name="空分类")
+    html = client.get("/").content.decode()
+    aside = html[html.index('<aside class="sidebar"') : html.index("</aside>")]
+    assert re.search(
+        rf'<h2>系列</h2>\s*<ul><li><a href="{series.get_absolute_url()}">变分自编码器</a> '
+        r'<span class="count">\(2\)</span></li></ul>',
+        aside,
+    )
+    assert re.search(
+        rf'<h2>分类</h2>\s*<ul><li><a href="{category.get_absolute_url()}">信息时代</a> '
+        r'<span class="count">\(2\)</span></li></ul>',
+        aside,
+    )
+    assert "空分类" not in aside

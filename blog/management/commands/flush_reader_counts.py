@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from blog import readers
-from blog.tasks import flush_reader_counts
+from blog.readers.tasks import flush_reader_counts
 
 
 class Command(BaseCommand):

@@ -31,6 +31,26 @@ def test_copy_link_button_copies_the_canonical_url(live_server, context, page, p
     assert page.js_errors == []
 
 
+def test_copy_link_falls_back_when_the_clipboard_api_is_missing(live_server, context, page, post):
+    # Plain-http pages have no navigator.clipboard: static/js/clipboard.js copies with execCommand.
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined})"
+    )
+    page.goto(live_server.url + post.get_absolute_url())
+    assert page.evaluate("navigator.clipboard === undefined")
+    reader = context.new_page()
+    reader.goto(live_server.url + post.get_absolute_url())
+    reader.evaluate("navigator.clipboard.writeText('before')")
+    page.locator(".copy-link").click()
+    page.wait_for_function("document.querySelector('.copy-link-status').textContent.length > 0")
+    assert page.locator(".copy-link-status").inner_text() == "链接已复制"
+    reader.wait_for_function("navigator.clipboard.readText().then(text => text !== 'before')")
+    copied = reader.evaluate("navigator.clipboard.readText()")
+    assert copied == f"https://kexue.test/archives/{post.pk}/"
+    assert page.js_errors == []
+
+
 def test_print_media_hides_sidebar_sharing_and_forms_but_keeps_math_and_citation(
     live_server, page, post
 ):

@@ -1,4 +1,0 @@
-/* Site-wide behaviour for readers. Loaded deferred on every public page. */
-(function () {
-  "use strict";
-})();

@@ -36,8 +36,16 @@ window.__math = {};
   }
   requestAnimationFrame(poll);
 })();
+// Each shift with what moved: an element inside a formula or holding one counts as math.
+window.__shifts = [];
 new PerformanceObserver(list => list.getEntries().forEach(e => {
-  window.__math.shift = (window.__math.shift || 0) + e.value;
+  const nodes = e.sources.map(s => s.node).filter(n => n && n.nodeType === 1);
+  window.__shifts.push({
+    value: e.value,
+    at: Math.round(e.startTime),
+    math: nodes.some(n => n.closest('mjx-container') || n.querySelector('mjx-container')),
+    nodes: nodes.map(n => n.localName + (n.className ? '.' + String(n.className).split(' ')[0] : '')),
+  });
 })).observe({type: 'layout-shift', buffered: true});
 """
 
@@ -76,15 +84,20 @@ def measure(browser, url: str, rate: int, formulas: int) -> dict:
     result = page.evaluate(
         """() => ({
         fcp: performance.getEntriesByName('first-contentful-paint')[0].startTime,
-        math: window.__math.done, shift: window.__math.shift || 0})"""
+        math: window.__math.done, shifts: window.__shifts})"""
     )
+    shifts = result["shifts"]
     sizes = [len(gzip.compress(r.body())) for r in responses if r.status == 200]
     context.close()
     return {
         "cpu": f"{rate}x",
         "fcp_ms": round(result["fcp"]),
         "math_painted_ms": round(result["math"]),
-        "layout_shift": round(result["shift"], 4),
+        "layout_shift": round(sum(shift["value"] for shift in shifts), 4),
+        "layout_shift_math": round(sum(shift["value"] for shift in shifts if shift["math"]), 4),
+        "shifts": [
+            f"{shift['value']:.4f}@{shift['at']}ms:{'/'.join(shift['nodes'][:3])}" for shift in shifts
+        ],
         "requests": len(responses),
         "mathjax_requests": sum("mathjax" in r.url.lower() for r in responses),
         "gzip_kb": round(sum(sizes) / 1024, 1),

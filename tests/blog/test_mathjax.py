@@ -152,6 +152,22 @@ def test_comment_tex_cannot_style_link_or_name_page_elements(server_math, tex):
     assert not re.search(r'\sid="(?!mjx-)', html) and 'class="site-header' not in html
 
 
+@pytest.mark.parametrize(
+    ("tex", "drawn"),
+    [
+        (r"\braket{a|b}", "mjx-c27E8"),  # braket
+        (r"\ce{H2O}", "mjx-c48"),  # mhchem
+        (r"\bbox[5px,border:1px solid]{x}", "border: 1px solid"),  # bbox
+        (r"a \coloneqq b", "mjx-c3A"),  # mathtools
+    ],
+)
+def test_the_server_knows_every_package_the_browser_loads(server_math, tex, drawn):
+    # static/js/mathjax-config.js is the one configuration: the browser's tex-chtml-full loads
+    # every package, so the server does too.
+    (html,) = mathjax.typeset([{"html": f"\\({tex}\\)"}])
+    assert drawn in html and "mjx-c5C" not in html  # an unknown macro shows its backslash
+
+
 @pytest.mark.parametrize("url", ["/feed/", "/feed/atom/"])
 def test_feeds_carry_mathml_and_eqref_links_but_no_raw_tex(server_math, client, url):
     post = PostFactory(body=BODY)

@@ -100,13 +100,16 @@ class Worker:
 
     Requests take turns (a lock); a worker that died, belongs to the parent of a forked process
     or was started with another binary is replaced; one that overruns ``BLOG_MATHJAX_TIMEOUT`` is
-    killed, and the next request starts a fresh one.
+    killed, and the next request starts a fresh one. ``requests`` and ``documents`` count what
+    it has typeset in this process.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._process = None
         self._owner = None  # (pid of the Python process, Node binary) the worker was started for
+        self.requests = 0
+        self.documents = 0
 
     @property
     def pid(self) -> int | None:
@@ -124,6 +127,8 @@ class Worker:
                     raise
                 self._ensure(binary)  # it died since the last request: once more, on a new one
                 reply = self._exchange(line)
+            self.requests += 1
+            self.documents += len(documents)
         if "error" in reply:
             raise ValueError(reply["error"])
         return reply["documents"]
@@ -187,11 +192,13 @@ def typeset(documents: list[dict]) -> list[str] | None:
 
 def typeset_post(html: str, teaser_html: str) -> TypesetPost | None:
     """The body as its page shows it, and the teaser as a list page does (without equation ids
-    or \\eqref links, which would clash between teasers or point to no equation)."""
-    documents = typeset([{"html": html}, {"html": teaser_html}])
+    or \\eqref links, which would clash between teasers or point to no equation). A teaser that
+    is the whole body is typeset once, with it."""
+    whole = teaser_html == html
+    documents = typeset([{"html": html}] if whole else [{"html": html}, {"html": teaser_html}])
     if not documents:
         return None
-    body, teaser = documents
+    body, teaser = documents[0], documents[-1]
     return TypesetPost(body, _TEASER_TARGET.sub("", _TEASER_REF.sub(r"\g<ref>", teaser)))
 
 

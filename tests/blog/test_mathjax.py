@@ -204,6 +204,23 @@ def test_one_node_worker_serves_every_save_and_is_replaced_when_it_dies(server_m
     assert mathjax.WORKER.pid != pid
 
 
+def test_a_save_is_one_worker_request_and_a_whole_body_teaser_is_typeset_once(server_math):
+    PostFactory(body="$x$")  # the worker is up
+    requests, documents = mathjax.WORKER.requests, mathjax.WORKER.documents
+    short = PostFactory(body=r"短文：$\alpha$ 与 $\beta$。")
+    assert (mathjax.WORKER.requests, mathjax.WORKER.documents) == (requests + 1, documents + 1)
+    assert short.teaser_html == short.body_html and "<mjx-container" in short.body_html
+    PostFactory(body=BODY)  # a <!--more--> teaser differs from the body
+    assert (mathjax.WORKER.requests, mathjax.WORKER.documents) == (requests + 2, documents + 3)
+    long = PostFactory(
+        body="\n\n".join([r"\begin{equation}x_{%d}\end{equation}" % i for i in range(300)])
+    )
+    assert (mathjax.WORKER.requests, mathjax.WORKER.documents) == (requests + 3, documents + 5)
+    assert (
+        long.body_html.count("<mjx-container") == 300 and "<mtext>(300)</mtext>" in long.body_html
+    )
+
+
 def test_a_document_the_worker_cannot_typeset_leaves_the_worker_running(server_math):
     assert mathjax.typeset([{"html": "\\(x\\)", "profile": "nonexistent"}]) is None
     pid = mathjax.WORKER.pid

@@ -70,7 +70,6 @@ def measure(browser, url: str, rate: int, formulas: int) -> dict:
         viewport={"width": 390, "height": 844},
         device_scale_factor=3,
         is_mobile=True,
-        bypass_csp=True,
     )
     page = context.new_page()
     page.add_init_script(MATH_PAINTED.replace("FORMULAS", str(formulas)))

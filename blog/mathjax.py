@@ -73,14 +73,17 @@ FONTS = {
     "TEX-V": "Vector-Regular",
     "TEX-VB": "Vector-Bold",
 }
-COMMON_FONTS = [f"{FONT_DIR}MathJax_{FONTS[name]}.woff" for name in ("", "TEX-I")]
+# MathJax_Zero heads every font stack of the stylesheet: it sets the formulas' line metrics.
+ZERO_FONT = f"{FONT_DIR}MathJax_Zero.woff"
+COMMON_FONTS = [ZERO_FONT] + [f"{FONT_DIR}MathJax_{FONTS[name]}.woff" for name in ("", "TEX-I")]
 _GLYPH_FONT = re.compile(r'<mjx-c class="mjx-c[0-9A-F]+(?: (TEX-[A-Z0-9]+))?"')
 
 
 def fonts_used(html: str) -> list[str]:
     """The static paths of the MathJax fonts that typeset HTML draws with."""
     names = {match[1] or "" for match in _GLYPH_FONT.finditer(html)}
-    return [f"{FONT_DIR}MathJax_{FONTS[name]}.woff" for name in sorted(names) if name in FONTS]
+    fonts = [f"{FONT_DIR}MathJax_{FONTS[name]}.woff" for name in sorted(names) if name in FONTS]
+    return [ZERO_FONT, *fonts] if fonts else []
 
 
 @dataclass(frozen=True)

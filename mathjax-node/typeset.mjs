@@ -93,12 +93,7 @@ function respond(line) {
 
 if (process.argv.includes("--stylesheet")) {
   const doc = handlers.post.create("", { InputJax: texInput("post", "mjx-eqn:"), OutputJax: chtml() });
-  // MathJax_Zero sizes every formula's strut: inlined, it is there at first paint, so formulas
-  // laid out before the web fonts arrive do not change height when they do.
-  const fonts = new URL("node_modules/mathjax-full/es5/output/chtml/fonts/woff-v2/", import.meta.url);
-  const zero = readFileSync(new URL("MathJax_Zero.woff", fonts));
-  const css = adaptor.textContent(doc.outputJax.styleSheet(doc));
-  process.stdout.write(css.replace(/url\("[^"]*MathJax_Zero\.woff"\)/, `url(data:font/woff;base64,${zero.toString("base64")})`));
+  process.stdout.write(adaptor.textContent(doc.outputJax.styleSheet(doc)));
 } else {
   createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line", (line) => {
     if (line.trim()) process.stdout.write(JSON.stringify(respond(line)) + "\n");

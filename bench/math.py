@@ -95,7 +95,8 @@ def measure(browser, url: str, rate: int, formulas: int) -> dict:
         "layout_shift": round(sum(shift["value"] for shift in shifts), 4),
         "layout_shift_math": round(sum(shift["value"] for shift in shifts if shift["math"]), 4),
         "shifts": [
-            f"{shift['value']:.4f}@{shift['at']}ms:{'/'.join(shift['nodes'][:3])}" for shift in shifts
+            f"{shift['value']:.4f}@{shift['at']}ms:{'/'.join(shift['nodes'][:3])}"
+            for shift in shifts
         ],
         "requests": len(responses),
         "mathjax_requests": sum("mathjax" in r.url.lower() for r in responses),

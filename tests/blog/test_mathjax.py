@@ -213,7 +213,7 @@ def test_a_save_is_one_worker_request_and_a_whole_body_teaser_is_typeset_once(se
     PostFactory(body=BODY)  # a <!--more--> teaser differs from the body
     assert (mathjax.WORKER.requests, mathjax.WORKER.documents) == (requests + 2, documents + 3)
     long = PostFactory(
-        body="\n\n".join([r"\begin{equation}x_{%d}\end{equation}" % i for i in range(300)])
+        body="\n\n".join([rf"\begin{{equation}}x_{{{i}}}\end{{equation}}" for i in range(300)])
     )
     assert (mathjax.WORKER.requests, mathjax.WORKER.documents) == (requests + 3, documents + 5)
     assert (

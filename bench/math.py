@@ -50,18 +50,32 @@ new PerformanceObserver(list => list.getEntries().forEach(e => {
 """
 
 SAVE = """
-import json, time
+import json, os, re, time
 from django.conf import settings
+from blog import mathjax
 from blog.models import Post
+from bench.math import SEEDS
 settings.BLOG_MATHJAX_NODE = "node"
 post = Post.objects.get(title="after")
-times = []
-for _ in range(3):
-    start = time.perf_counter()
-    post.save()
-    times.append(round(time.perf_counter() - start, 3))
-formulas = post.body_html.count("<mjx-container")
-print(json.dumps({"save_seconds": times, "formulas": formulas, "typeset": post.math_typeset}))
+displays = [re.sub(r"\\\\label\\{[^}]*\\}", "", f) for f in SEEDS if f.startswith(("\\\\", "$$"))]
+display300 = Post.objects.get(title="display300")
+display300.body = "\\n\\n".join((displays * 30)[:300])
+def worker_cpu():  # the Node worker's user + system CPU seconds (Linux /proc)
+    fields = open(f"/proc/{mathjax.WORKER.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+for each in (post, display300):
+    times, python, node = [], [], []
+    for _ in range(3):
+        start, cpu = time.perf_counter(), time.process_time()
+        node_start = worker_cpu() if mathjax.WORKER.pid else 0
+        each.save()
+        times.append(round(time.perf_counter() - start, 3))
+        python.append(round(time.process_time() - cpu, 3))
+        node.append(round(worker_cpu() - node_start, 2))
+    formulas = each.body_html.count("<mjx-container")
+    print(json.dumps({"post": each.title, "save_seconds": times, "python_cpu": python,
+                      "worker_cpu": node, "formulas": formulas, "typeset": each.math_typeset,
+                      "worker_requests": mathjax.WORKER.requests}))
 """
 
 
@@ -108,11 +122,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         database = ServerDatabase(Path(tmp))
         database.seed(
-            [{"id": 1, "title": "before", "body": BODY}, {"id": 2, "title": "after", "body": BODY}],
+            [
+                {"id": 1, "title": "before", "body": BODY},
+                {"id": 2, "title": "after", "body": BODY},
+                {"id": 3, "title": "display300", "body": "$$x$$"},
+            ],
             Path(tmp),
         )
-        saved = json.loads(database.manage("shell", "-c", SAVE).strip().splitlines()[-1])
-        print(json.dumps(saved), flush=True)
+        saves = [
+            json.loads(line)
+            for line in database.manage("shell", "-c", SAVE).strip().splitlines()[-2:]
+        ]
+        for saved in saves:
+            print(json.dumps(saved), flush=True)
+        saved = saves[0]
         ids = {"before": 1, "after": 2}
         database.manage("collectstatic", "--no-input", "-v", "0")  # whitenoise serves staticfiles/
         server = Server(database, Path(tmp) / "server.log", workers=1)

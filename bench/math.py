@@ -92,7 +92,7 @@ def measure(browser, url: str, rate: int, formulas: int) -> dict:
     responses = []
     page.on("response", lambda response: responses.append(response))
     page.goto(url, wait_until="load")
-    page.wait_for_function("window.__math.done !== undefined", timeout=120_000)
+    page.wait_for_function("() => window.__math.done !== undefined", timeout=120_000)
     page.wait_for_timeout(1000)
     result = page.evaluate(
         """() => ({

@@ -36,24 +36,46 @@ window.__math = {};
   }
   requestAnimationFrame(poll);
 })();
+// Each shift with what moved: an element inside a formula or holding one counts as math.
+window.__shifts = [];
 new PerformanceObserver(list => list.getEntries().forEach(e => {
-  window.__math.shift = (window.__math.shift || 0) + e.value;
+  const nodes = e.sources.map(s => s.node).filter(n => n && n.nodeType === 1);
+  window.__shifts.push({
+    value: e.value,
+    at: Math.round(e.startTime),
+    math: nodes.some(n => n.closest('mjx-container') || n.querySelector('mjx-container')),
+    nodes: nodes.map(n => n.localName + (n.className ? '.' + String(n.className).split(' ')[0] : '')),
+  });
 })).observe({type: 'layout-shift', buffered: true});
 """
 
 SAVE = """
-import json, time
+import json, os, re, time
 from django.conf import settings
+from blog import mathjax
 from blog.models import Post
+from bench.math import SEEDS
 settings.BLOG_MATHJAX_NODE = "node"
 post = Post.objects.get(title="after")
-times = []
-for _ in range(3):
-    start = time.perf_counter()
-    post.save()
-    times.append(round(time.perf_counter() - start, 3))
-formulas = post.body_html.count("<mjx-container")
-print(json.dumps({"save_seconds": times, "formulas": formulas, "typeset": post.math_typeset}))
+displays = [re.sub(r"\\\\label\\{[^}]*\\}", "", f) for f in SEEDS if f.startswith(("\\\\", "$$"))]
+display300 = Post.objects.get(title="display300")
+display300.body = "\\n\\n".join((displays * 30)[:300])
+def worker_cpu():  # the Node worker's user + system CPU seconds (Linux /proc)
+    fields = open(f"/proc/{mathjax.WORKER.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+for each in (post, display300):
+    times, python, node = [], [], []
+    for _ in range(3):
+        start, cpu = time.perf_counter(), time.process_time()
+        node_start = worker_cpu() if mathjax.WORKER.pid else 0
+        each.save()
+        times.append(round(time.perf_counter() - start, 3))
+        python.append(round(time.process_time() - cpu, 3))
+        node.append(round(worker_cpu() - node_start, 2))
+    formulas = each.body_html.count("<mjx-container")
+    print(json.dumps({"post": each.title, "save_seconds": times, "python_cpu": python,
+                      "worker_cpu": node, "formulas": formulas, "typeset": each.math_typeset,
+                      "worker_requests": mathjax.WORKER.requests}))
 """
 
 
@@ -62,7 +84,6 @@ def measure(browser, url: str, rate: int, formulas: int) -> dict:
         viewport={"width": 390, "height": 844},
         device_scale_factor=3,
         is_mobile=True,
-        bypass_csp=True,
     )
     page = context.new_page()
     page.add_init_script(MATH_PAINTED.replace("FORMULAS", str(formulas)))
@@ -71,20 +92,26 @@ def measure(browser, url: str, rate: int, formulas: int) -> dict:
     responses = []
     page.on("response", lambda response: responses.append(response))
     page.goto(url, wait_until="load")
-    page.wait_for_function("window.__math.done !== undefined", timeout=120_000)
+    page.wait_for_function("() => window.__math.done !== undefined", timeout=120_000)
     page.wait_for_timeout(1000)
     result = page.evaluate(
         """() => ({
         fcp: performance.getEntriesByName('first-contentful-paint')[0].startTime,
-        math: window.__math.done, shift: window.__math.shift || 0})"""
+        math: window.__math.done, shifts: window.__shifts})"""
     )
+    shifts = result["shifts"]
     sizes = [len(gzip.compress(r.body())) for r in responses if r.status == 200]
     context.close()
     return {
         "cpu": f"{rate}x",
         "fcp_ms": round(result["fcp"]),
         "math_painted_ms": round(result["math"]),
-        "layout_shift": round(result["shift"], 4),
+        "layout_shift": round(sum(shift["value"] for shift in shifts), 4),
+        "layout_shift_math": round(sum(shift["value"] for shift in shifts if shift["math"]), 4),
+        "shifts": [
+            f"{shift['value']:.4f}@{shift['at']}ms:{'/'.join(shift['nodes'][:3])}"
+            for shift in shifts
+        ],
         "requests": len(responses),
         "mathjax_requests": sum("mathjax" in r.url.lower() for r in responses),
         "gzip_kb": round(sum(sizes) / 1024, 1),
@@ -95,11 +122,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         database = ServerDatabase(Path(tmp))
         database.seed(
-            [{"id": 1, "title": "before", "body": BODY}, {"id": 2, "title": "after", "body": BODY}],
+            [
+                {"id": 1, "title": "before", "body": BODY},
+                {"id": 2, "title": "after", "body": BODY},
+                {"id": 3, "title": "display300", "body": "$$x$$"},
+            ],
             Path(tmp),
         )
-        saved = json.loads(database.manage("shell", "-c", SAVE).strip().splitlines()[-1])
-        print(json.dumps(saved), flush=True)
+        saves = [
+            json.loads(line)
+            for line in database.manage("shell", "-c", SAVE).strip().splitlines()[-2:]
+        ]
+        for saved in saves:
+            print(json.dumps(saved), flush=True)
+        saved = saves[0]
         ids = {"before": 1, "after": 2}
         database.manage("collectstatic", "--no-input", "-v", "0")  # whitenoise serves staticfiles/
         server = Server(database, Path(tmp) / "server.log", workers=1)

@@ -73,14 +73,17 @@ FONTS = {
     "TEX-V": "Vector-Regular",
     "TEX-VB": "Vector-Bold",
 }
-COMMON_FONTS = [f"{FONT_DIR}MathJax_{FONTS[name]}.woff" for name in ("", "TEX-I")]
+# MathJax_Zero heads every font stack of the stylesheet: it sets the formulas' line metrics.
+ZERO_FONT = f"{FONT_DIR}MathJax_Zero.woff"
+COMMON_FONTS = [ZERO_FONT] + [f"{FONT_DIR}MathJax_{FONTS[name]}.woff" for name in ("", "TEX-I")]
 _GLYPH_FONT = re.compile(r'<mjx-c class="mjx-c[0-9A-F]+(?: (TEX-[A-Z0-9]+))?"')
 
 
 def fonts_used(html: str) -> list[str]:
     """The static paths of the MathJax fonts that typeset HTML draws with."""
     names = {match[1] or "" for match in _GLYPH_FONT.finditer(html)}
-    return [f"{FONT_DIR}MathJax_{FONTS[name]}.woff" for name in sorted(names) if name in FONTS]
+    fonts = [f"{FONT_DIR}MathJax_{FONTS[name]}.woff" for name in sorted(names) if name in FONTS]
+    return [ZERO_FONT, *fonts] if fonts else []
 
 
 @dataclass(frozen=True)
@@ -101,13 +104,16 @@ class Worker:
 
     Requests take turns (a lock); a worker that died, belongs to the parent of a forked process
     or was started with another binary is replaced; one that overruns ``BLOG_MATHJAX_TIMEOUT`` is
-    killed, and the next request starts a fresh one.
+    killed, and the next request starts a fresh one. ``requests`` and ``documents`` count what
+    it has typeset in this process.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._process = None
         self._owner = None  # (pid of the Python process, Node binary) the worker was started for
+        self.requests = 0
+        self.documents = 0
 
     @property
     def pid(self) -> int | None:
@@ -125,6 +131,8 @@ class Worker:
                     raise
                 self._ensure(binary)  # it died since the last request: once more, on a new one
                 reply = self._exchange(line)
+            self.requests += 1
+            self.documents += len(documents)
         if "error" in reply:
             raise ValueError(reply["error"])
         return reply["documents"]
@@ -189,13 +197,19 @@ def typeset(documents: list[dict]) -> list[str] | None:
 def typeset_post(html: str, teaser_html: str, toc_html: str = "") -> TypesetPost | None:
     """The body as its page shows it, the teaser as a list page does (without equation ids
     or \\eqref links, which would clash between teasers or point to no equation), and the table
-    of contents (math in headings)."""
-    documents = typeset([{"html": html}, {"html": teaser_html}, {"html": toc_html}])
+    of contents (math in headings). A teaser that is the whole body is typeset once, with it; an
+    empty table of contents is not sent."""
+    whole = teaser_html == html
+    sources = [html] if whole else [html, teaser_html]
+    if toc_html:
+        sources.append(toc_html)
+    documents = typeset([{"html": source} for source in sources])
     if not documents:
         return None
-    body, teaser, toc = documents
-    teaser = _TEASER_TARGET.sub("", _TEASER_REF.sub(r"\g<ref>", teaser))
-    return TypesetPost(body, teaser, toc)
+    body = documents[0]
+    teaser = body if whole else documents[1]
+    toc = documents[-1] if toc_html else ""
+    return TypesetPost(body, _TEASER_TARGET.sub("", _TEASER_REF.sub(r"\g<ref>", teaser)), toc)
 
 
 def typeset_comment(html: str, number: int) -> str | None:

@@ -7,20 +7,32 @@
 //   typeset) or {"error": "..."}; the process keeps serving until stdin closes.
 // node typeset.mjs --stylesheet  prints the CHTML stylesheet for every glyph instead.
 //
-// The configuration is static/js/mathjax-config.js's, so a page typeset here looks exactly like
-// one MathJax 3 typesets in the browser: the same version (mathjax-full 3.2.2 is what
-// django-static-mathjax serves), packages, AMS numbering and label ids. Each document gets its own
-// TeX input jax, so equation numbers and labels start afresh per document, and a forward \eqref
-// is resolved because MathJax re-typesets a document whose references it could not resolve.
+// The configuration is static/js/mathjax-config.js's, read from that file (the one source; the
+// browser loads it as a static script), so a page typeset here looks exactly like one MathJax 3
+// typesets in the browser: the same version (mathjax-full 3.2.2 is what django-static-mathjax
+// serves), packages (tex-chtml-full's: all of them and require, with the config's additions),
+// options, AMS numbering, label ids and length limits. Each document gets its own TeX input jax,
+// so equation numbers and labels start afresh per document, and a forward \eqref is resolved
+// because MathJax re-typesets a document whose references it could not resolve.
 import { TeX } from "mathjax-full/js/input/tex.js";
 import { CHTML } from "mathjax-full/js/output/chtml.js";
 import { liteAdaptor } from "mathjax-full/js/adaptors/liteAdaptor.js";
 import { HTMLHandler } from "mathjax-full/js/handlers/html/HTMLHandler.js";
 import { AssistiveMmlHandler } from "mathjax-full/js/a11y/assistive-mml.js";
 import { SafeHandler } from "mathjax-full/js/ui/safe/SafeHandler.js";
-import "mathjax-full/js/input/tex/AllPackages.js";
+import { AllPackages } from "mathjax-full/js/input/tex/AllPackages.js";
+import "mathjax-full/js/input/tex/require/RequireConfiguration.js";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+
+// The browser's configuration script, run with a bare window (in this realm: MathJax merges
+// options only when they are this realm's plain objects): window.MathJax and its length limits.
+const window = {};
+const { limitLengths } = new Function(
+  "window",
+  readFileSync(new URL("../static/js/mathjax-config.js", import.meta.url), "utf8") + "\nreturn { limitLengths };",
+)(window);
+const CONFIG = window.MathJax;
 
 const adaptor = liteAdaptor();
 const handlers = {
@@ -28,61 +40,25 @@ const handlers = {
   comment: SafeHandler(AssistiveMmlHandler(new HTMLHandler(adaptor))),
 };
 
-const PACKAGES = ["base", "ams", "newcommand", "noundefined", "require", "autoload", "configmacros",
-  "cancel", "color", "extpfeil", "amscd", "boldsymbol", "noerrors", "tagformat"];
+const PACKAGES = [...new Set(["require", ...AllPackages, ...CONFIG.tex.packages["[+]"]])];
 
 // Comments come from anyone: no html package (\style, \class, \cssId, \href), no \unicode, no
 // \require of further packages, and ui/safe filters what is left (blog/comments/tex.py checks the
 // TeX itself when the comment is posted).
 const PROFILES = {
-  post: [...PACKAGES, "html"],
-  comment: PACKAGES.filter((name) => !["require", "autoload"].includes(name)),
+  post: PACKAGES,
+  comment: PACKAGES.filter((name) => !["html", "unicode", "require", "autoload"].includes(name)),
 };
-
-const SAFE_OPTIONS = {
-  allow: { URLs: "safe", classes: "safe", cssIDs: "safe", styles: "safe" },
-  idPattern: /^mjx-[^\s]+$/,
-  lengthMax: 3,
-  scriptsizemultiplierRange: [0.6, 1],
-  scriptlevelRange: [-2, 2],
-  safeProtocols: { http: true, https: true, file: false, javascript: false, data: false },
-};
-
-const LENGTH_LIMIT = 20;
-const EM_PER_UNIT = { em: 1, ex: 0.5, px: 1 / 16, pt: 0.1, pc: 1.2, mm: 0.236, cm: 2.36, in: 6, mu: 1 / 18 };
-
-// As mathjax-config.js's limitLengths: ui/safe does not cap \rule, \kern or \raise lengths.
-function limitLengths(safe) {
-  safe.filterMethods.filterLength = (_, value) => {
-    const match = String(value).match(/^\s*([-+]?)(\d*\.?\d+)\s*(em|ex|px|pt|pc|mm|cm|in|mu)\s*$/);
-    if (!match) return value;
-    const size = parseFloat(match[2]) * EM_PER_UNIT[match[3]];
-    return size <= LENGTH_LIMIT ? value : match[1] + LENGTH_LIMIT + "em";
-  };
-  for (const name of ["width", "height", "depth", "lspace", "rspace", "voffset", "minsize", "maxsize"]) {
-    safe.filterAttributes.set(name, "filterLength");
-  }
-}
 
 function texInput(profile, idPrefix) {
   return new TeX({
-    inlineMath: [["\\(", "\\)"]],
-    displayMath: [["\\[", "\\]"]],
-    processEscapes: false,
-    processEnvironments: true,
-    tags: "ams",
-    useLabelIds: true,
+    ...CONFIG.tex,
     tagformat: { id: (id) => idPrefix + id.replace(/\s/g, "_") },
     packages: PROFILES[profile],
-    maxBuffer: 10 * 1024,
-    formatError: (jax, error) => jax.formatError(error),
   });
 }
 
-const DOCUMENT_OPTIONS = {
-  skipHtmlTags: ["script", "noscript", "style", "textarea", "pre", "code"],
-  ignoreHtmlClass: "tex2jax_ignore",
-};
+const { safeOptions, ...DOCUMENT_OPTIONS } = CONFIG.options;
 
 // The stylesheet is static/css/mathjax-chtml.css (make mathjax-css): every glyph of the font, so
 // one cached file serves every page; the font URL is relative to it (hashed by collectstatic).
@@ -90,7 +66,7 @@ const chtml = () => new CHTML({ fontURL: "../mathjax/output/chtml/fonts/woff-v2"
 
 function mathDocument(html, profile, idPrefix) {
   const options = { ...DOCUMENT_OPTIONS, InputJax: texInput(profile, idPrefix), OutputJax: chtml() };
-  if (profile === "comment") options.safeOptions = SAFE_OPTIONS;
+  if (profile === "comment") options.safeOptions = safeOptions;
   const doc = handlers[profile].create(html, options);
   if (profile === "comment") limitLengths(doc.safe);
   // The page links the stylesheet for every glyph (static/css/mathjax-chtml.css): building it
@@ -117,12 +93,7 @@ function respond(line) {
 
 if (process.argv.includes("--stylesheet")) {
   const doc = handlers.post.create("", { InputJax: texInput("post", "mjx-eqn:"), OutputJax: chtml() });
-  // MathJax_Zero sizes every formula's strut: inlined, it is there at first paint, so formulas
-  // laid out before the web fonts arrive do not change height when they do.
-  const fonts = new URL("node_modules/mathjax-full/es5/output/chtml/fonts/woff-v2/", import.meta.url);
-  const zero = readFileSync(new URL("MathJax_Zero.woff", fonts));
-  const css = adaptor.textContent(doc.outputJax.styleSheet(doc));
-  process.stdout.write(css.replace(/url\("[^"]*MathJax_Zero\.woff"\)/, `url(data:font/woff;base64,${zero.toString("base64")})`));
+  process.stdout.write(adaptor.textContent(doc.outputJax.styleSheet(doc)));
 } else {
   createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line", (line) => {
     if (line.trim()) process.stdout.write(JSON.stringify(respond(line)) + "\n");

@@ -1,5 +1,7 @@
 /* MathJax 3 configuration, as on kexue.fm. Kept in a static file so that a strict
-   Content-Security-Policy (script-src 'self') needs no nonce on cached pages. */
+   Content-Security-Policy (script-src 'self') needs no nonce on cached pages. It is the one
+   configuration: mathjax-node/typeset.mjs reads this file to typeset at save time (window.MathJax
+   and limitLengths; the rest only runs in the browser). */
 window.MathJax = {
   loader: {
     // ui/safe filters URLs, styles, ids and sizes in TeX (\href{javascript:..}, \style{position:fixed}).

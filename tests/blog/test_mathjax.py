@@ -152,6 +152,22 @@ def test_comment_tex_cannot_style_link_or_name_page_elements(server_math, tex):
     assert not re.search(r'\sid="(?!mjx-)', html) and 'class="site-header' not in html
 
 
+@pytest.mark.parametrize(
+    ("tex", "drawn"),
+    [
+        (r"\braket{a|b}", "mjx-c27E8"),  # braket
+        (r"\ce{H2O}", "mjx-c48"),  # mhchem
+        (r"\bbox[5px,border:1px solid]{x}", "border: 1px solid"),  # bbox
+        (r"a \coloneqq b", "mjx-c3A"),  # mathtools
+    ],
+)
+def test_the_server_knows_every_package_the_browser_loads(server_math, tex, drawn):
+    # static/js/mathjax-config.js is the one configuration: the browser's tex-chtml-full loads
+    # every package, so the server does too.
+    (html,) = mathjax.typeset([{"html": f"\\({tex}\\)"}])
+    assert drawn in html and "mjx-c5C" not in html  # an unknown macro shows its backslash
+
+
 @pytest.mark.parametrize("url", ["/feed/", "/feed/atom/"])
 def test_feeds_carry_mathml_and_eqref_links_but_no_raw_tex(server_math, client, url):
     post = PostFactory(body=BODY)
@@ -186,6 +202,23 @@ def test_one_node_worker_serves_every_save_and_is_replaced_when_it_dies(server_m
     third = PostFactory(body=BODY)
     assert third.math_typeset and third.body_html == first.body_html
     assert mathjax.WORKER.pid != pid
+
+
+def test_a_save_is_one_worker_request_and_a_whole_body_teaser_is_typeset_once(server_math):
+    PostFactory(body="$x$")  # the worker is up
+    requests, documents = mathjax.WORKER.requests, mathjax.WORKER.documents
+    short = PostFactory(body=r"短文：$\alpha$ 与 $\beta$。")
+    assert (mathjax.WORKER.requests, mathjax.WORKER.documents) == (requests + 1, documents + 1)
+    assert short.teaser_html == short.body_html and "<mjx-container" in short.body_html
+    PostFactory(body=BODY)  # a <!--more--> teaser differs from the body
+    assert (mathjax.WORKER.requests, mathjax.WORKER.documents) == (requests + 2, documents + 3)
+    long = PostFactory(
+        body="\n\n".join([rf"\begin{{equation}}x_{{{i}}}\end{{equation}}" for i in range(300)])
+    )
+    assert (mathjax.WORKER.requests, mathjax.WORKER.documents) == (requests + 3, documents + 5)
+    assert (
+        long.body_html.count("<mjx-container") == 300 and "<mtext>(300)</mtext>" in long.body_html
+    )
 
 
 def test_a_document_the_worker_cannot_typeset_leaves_the_worker_running(server_math):

@@ -53,6 +53,21 @@ def test_post_with_math_renders_with_zero_csp_violations(live_server, page):
     assert collected_violations(page) == [], "\n".join(collected_violations(page))
 
 
+def test_post_with_math_typeset_on_the_server_has_zero_csp_violations(settings, live_server, page):
+    settings.BLOG_MATHJAX_NODE = "node"
+    post = PostFactory(body=MATH_BODY)
+    assert post.math_typeset
+    page.add_init_script(RECORD_VIOLATIONS)
+    page.goto(live_server.url + post.get_absolute_url())
+    page.wait_for_load_state("load")
+    page.evaluate("document.fonts.ready")
+    fonts = page.evaluate("Object.fromEntries([...document.fonts].map(f => [f.family, f.status]))")
+    assert fonts["MJXZERO"] == "loaded"  # the strut font, a data: URL in mathjax-chtml.css
+    assert fonts["MJXTEX-I"] == "loaded"
+    assert page.js_errors == []
+    assert collected_violations(page) == [], "\n".join(collected_violations(page))
+
+
 def test_inline_script_injected_into_a_page_is_blocked(live_server, page):
     """The policy is really enforced: the control for the zero-violation tests above."""
     post = PostFactory(body="<script>window.__ran = true</script>\n\n正文 $x$\n")

@@ -188,18 +188,40 @@ def typeset(documents: list[dict]) -> list[str] | None:
 def typeset_post(html: str, teaser_html: str) -> TypesetPost | None:
     """The body as its page shows it, and the teaser as a list page does (without equation ids
     or \\eqref links, which would clash between teasers or point to no equation)."""
-    documents = typeset([{"html": html}, {"html": teaser_html}])
+    return typeset_posts([(html, teaser_html)])[0]
+
+
+def typeset_posts(posts: list[tuple[str, str]]) -> list[TypesetPost | None]:
+    """``typeset_post`` for many (body, teaser) pairs in one request to the worker (an import
+    typesets posts by the hundred); all None when Node is unavailable or fails."""
+    documents = typeset([{"html": html} for pair in posts for html in pair]) if posts else None
     if not documents:
-        return None
-    body, teaser = documents
-    return TypesetPost(body, _TEASER_TARGET.sub("", _TEASER_REF.sub(r"\g<ref>", teaser)))
+        return [None] * len(posts)
+    return [
+        TypesetPost(body, _TEASER_TARGET.sub("", _TEASER_REF.sub(r"\g<ref>", teaser)))
+        for body, teaser in zip(documents[::2], documents[1::2], strict=True)
+    ]
 
 
 def typeset_comment(html: str, number: int) -> str | None:
     """A sanitised comment body typeset with the restricted comment configuration; its equation
     ids carry the comment's number so that they never clash with the post's."""
-    documents = typeset([{"html": html, "profile": "comment", "idPrefix": f"mjx-c{number}-eqn:"}])
-    return documents[0] if documents else None
+    return typeset_comments([(html, number)])[0]
+
+
+def typeset_comments(comments: list[tuple[str, int]]) -> list[str | None]:
+    """``typeset_comment`` for many (html, number) pairs in one request to the worker."""
+    documents = (
+        typeset(
+            [
+                {"html": html, "profile": "comment", "idPrefix": f"mjx-c{number}-eqn:"}
+                for html, number in comments
+            ]
+        )
+        if comments
+        else None
+    )
+    return documents or [None] * len(comments)
 
 
 def mathml_only(html: str) -> str:

@@ -91,6 +91,9 @@ class Source:
     comments: Iterable[SourceComment]
     post_count: int | None = None
     comment_count: int | None = None
+    # Where the old blog served its uploads ("https://kexue.fm/usr/uploads/", "/usr/uploads/"):
+    # links starting with one of these are rewritten for --media-dir, or else listed.
+    uploads_urls: list[str] = field(default_factory=list)
     # Problems found while reading (an unreadable row, a bad date): (where, message). The
     # writer reports them with its own; a reader skips such a record rather than guessing.
     problems: list[tuple[str, str]] = field(default_factory=list)

@@ -138,9 +138,13 @@ class PostQuerySet(models.QuerySet):
             .defer("body", "search_text")
         )
 
+    def articles(self):
+        """Posts, not pages: what lists, feeds and the sidebar show (a page has only its URL)."""
+        return self.filter(is_page=False)
+
     def for_list(self):
         """Cards on list pages (pages left out): no need for the Markdown source or the body."""
-        return self.filter(is_page=False).for_cards().defer("body", "body_html", "search_text")
+        return self.articles().for_cards().defer("body", "body_html", "search_text")
 
     def with_comment_counts(self):
         """Annotate ``comment_count``: approved comments, counted in the same query."""

@@ -456,9 +456,16 @@ class _Media:
     def __init__(self, source: Source, media_dir: Path | None, report: Report):
         self.media_dir, self.report = media_dir, report
         self.url = f"{settings.MEDIA_URL}{source.name}/"
-        prefixes = sorted(set(source.uploads_urls), key=len, reverse=True)
+        # A root-relative prefix ("/usr/uploads/") only where a URL starts, not inside another
+        # host's URL.
+        prefixes = [
+            f"(?<![\\w.:/-]){re.escape(p)}"
+            if p.startswith("/") and not p.startswith("//")
+            else re.escape(p)
+            for p in sorted(set(source.uploads_urls), key=len, reverse=True)
+        ]
         self.pattern = (
-            re.compile("(?:" + "|".join(map(re.escape, prefixes)) + r")(?P<path>[^\s\"'<>()\[\]]+)")
+            re.compile("(?:" + "|".join(prefixes) + r")(?P<path>[^\s\"'<>()\[\]]+)")
             if prefixes
             else None
         )

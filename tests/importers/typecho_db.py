@@ -223,10 +223,15 @@ class TypechoDB:
             self.connection.execute(sql, params)
 
     def insert(self, table: str, rows: list[dict]) -> None:
-        """One multi-row INSERT per call (fast for the benchmark's hundreds of thousands)."""
-        if not rows:
-            return
-        columns = list(rows[0])
+        """Multi-row INSERTs (fast for the benchmark's hundreds of thousands of rows), one per
+        500 rows with the same columns."""
+        by_columns = {}
+        for row in rows:
+            by_columns.setdefault(tuple(row), []).append(row)
+        for columns, group in by_columns.items():
+            self._insert(table, list(columns), group)
+
+    def _insert(self, table: str, columns: list[str], rows: list[dict]) -> None:
         placeholders = "(" + ", ".join("?" * len(columns)) + ")"
         names = ", ".join(f"`{column}`" for column in columns)
         for start in range(0, len(rows), 500):

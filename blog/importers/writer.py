@@ -158,6 +158,7 @@ class _Writer:
         self.tags: dict[str, int] = {}
         self.posts: dict[str, int] = {}  # source key -> post id (one int per post, not per comment)
         self.orphans: list[tuple[int, str, str]] = []  # (comment id, parent key, where)
+        self.renumbered: list[SourcePost] = []  # posts whose id belongs to another post here
 
     def run(self):
         self.write_authors()
@@ -166,6 +167,11 @@ class _Writer:
             for batch in batched(self.source.posts, POST_BATCH):
                 self.write_posts(list(batch))
                 bar.update(len(batch))
+            # Posts whose id is taken here get new ids once every kept id is in (a new id from
+            # the sequence could otherwise be one a later batch keeps).
+            reset_sequences(Post)
+            for batch in batched(self.renumbered, POST_BATCH):
+                self.write_posts(list(batch), renumber=True)
         with self.bar(self.source.comment_count, "comments") as bar:
             for batch in batched(self.source.comments, COMMENT_BATCH):
                 self.write_comments(list(batch))
@@ -225,7 +231,7 @@ class _Writer:
 
     # Posts: a batch at a time.
 
-    def write_posts(self, batch: list[SourcePost]):
+    def write_posts(self, batch: list[SourcePost], renumber: bool = False):
         by_key = {
             p.source_key: p for p in Post.objects.filter(source_key__in=[s.key for s in batch])
         }
@@ -251,12 +257,14 @@ class _Writer:
             post = by_key.get(item.key)
             if post is None:
                 holder = by_id.get(item.id) if item.id else None
-                if holder is not None:
+                if holder is not None and not renumber:
                     self.report.problem(
                         item.where,
                         f"id {item.id} is already post “{holder.title}” here (not from this "
                         "source): that post is kept, this one gets a new id",
                     )
+                    self.renumbered.append(item)
+                    continue
                 post = Post(pk=None if holder else item.id)
             wanted = self.wanted_post(item, post)
             tags = sorted({self.tags[k] for k in item.tag_keys if k in self.tags})

@@ -283,17 +283,19 @@ def test_non_utf8_legacy_text_is_decoded_and_reported(tmp_path):
 
 def test_an_id_taken_here_by_another_post_keeps_that_post(typecho, client):
     mine = PostFactory(pk=5, title="本站的文章")
-    typecho.insert("contents", [post_row(5, "导入的文章")])
+    # cid 6 comes after the renumbered post: the new id must not take it.
+    typecho.insert("contents", [post_row(5, "导入的文章"), post_row(6, "下一篇")])
     typecho.insert("comments", [comment_row(1, 5, "给导入的文章")])
     out = run(typecho)
     assert "typecho_contents cid=5: id 5 is already post “本站的文章” here" in out
     mine.refresh_from_db()
     assert mine.title == "本站的文章" and not mine.comments.exists()
     imported = Post.objects.get(source_key="typecho:cid:5")
-    assert imported.pk != 5 and imported.comments.get().body == "给导入的文章"
+    assert imported.pk not in (5, 6) and imported.comments.get().body == "给导入的文章"
+    assert Post.objects.get(pk=6).title == "下一篇"
     # A re-run finds it by its key: nothing new.
-    assert "posts: 0 created, 0 updated, 1 unchanged" in run(typecho)
-    assert Post.objects.count() == 2
+    assert "posts: 0 created, 0 updated, 2 unchanged" in run(typecho)
+    assert Post.objects.count() == 3
 
 
 def test_rerunning_changes_nothing_and_edits_in_the_source_update(typecho):
@@ -469,3 +471,28 @@ def test_bad_urls_and_prefixes_are_clear_errors(tmp_path, db):
     database.drop()
     with pytest.raises(CommandError, match="cannot open"):
         call_command("import_typecho", "mysql://root@127.0.0.1:1/typecho")
+
+
+def test_math_is_typeset_on_the_server_in_one_request_per_batch(typecho, settings, monkeypatch):
+    """Node on: every post and approved comment with math is typeset, posts of a batch in one
+    MathJax request and its comments in another, each exactly as a save would typeset it."""
+    from blog import mathjax
+
+    settings.BLOG_MATHJAX_NODE = "node"
+    requests = []
+    request = mathjax.WORKER.request
+    monkeypatch.setattr(
+        mathjax.WORKER, "request", lambda *a: requests.append(len(a[1])) or request(*a)
+    )
+    body = (
+        "<!--markdown-->$$\\begin{equation}E=mc^2\\label{eq:e}\\end{equation}$$ 由$\\eqref{eq:e}$"
+    )
+    typecho.insert("contents", [post_row(cid, f"第{cid}篇", body) for cid in (1, 2, 3)])
+    typecho.insert("comments", [comment_row(1, 1, "$x^2$"), comment_row(2, 2, "$y$")])
+    run(typecho)
+    assert requests == [6, 2]  # 3 posts x (body, teaser); 2 comments
+    alone = Post(body=body.removeprefix("<!--markdown-->"))
+    alone.render()
+    for post in Post.objects.all():
+        assert post.math_typeset and post.body_html == alone.body_html
+    assert all(c.math_typeset and "<mjx-container" in c.body_html for c in Comment.objects.all())

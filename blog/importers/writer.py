@@ -199,7 +199,7 @@ class _Writer:
                     homepage=author.homepage[:200],
                 )
                 user.set_unusable_password()
-                user.save()
+                (user,) = User.objects.bulk_create([user])  # no signal: one generation move
                 self.count("authors", "created", author.where)
             else:
                 self.count("authors", "unchanged", author.where)
@@ -498,17 +498,18 @@ class _Media:
 
 
 def _taxonomy(model, name: str, slug: str, **fields):
-    """The category or tag named ``name`` (created with a free slug), and what was done."""
+    """The category or tag named ``name`` (created with a free slug), and what was done.
+    Written without signals: the import moves the content generation once, at the end."""
     name = name.strip()[:100] or model._meta.model_name
     row = model.objects.filter(name=name).first()
     if row is None:
-        row = model.objects.create(name=name, slug=free_slug(model, slug or name), **fields)
+        (row,) = model.objects.bulk_create(
+            [model(name=name, slug=free_slug(model, slug or name), **fields)]
+        )
         return row, "created"
     if all(getattr(row, k) == v for k, v in fields.items()):
         return row, "unchanged"
-    for k, v in fields.items():
-        setattr(row, k, v)
-    row.save()
+    model.objects.filter(pk=row.pk).update(**fields)
     return row, "updated"
 
 

@@ -496,3 +496,19 @@ def test_math_is_typeset_on_the_server_in_one_request_per_batch(typecho, setting
     for post in Post.objects.all():
         assert post.math_typeset and post.body_html == alone.body_html
     assert all(c.math_typeset and "<mjx-container" in c.body_html for c in Comment.objects.all())
+
+
+def test_the_content_generation_moves_once_per_import(typecho, monkeypatch):
+    """Not once per row: every cached page is stale once, when the import commits."""
+    from caching import generation
+
+    moves = []
+    move = generation._move
+    monkeypatch.setattr(generation, "_move", lambda: moves.append(1) or move())
+    small_blog(typecho)
+    typecho.insert("contents", [post_row(1, "Transformer升级之路：2、下一篇")])
+    run(typecho, "--series", "apply")
+    assert Series.objects.count() == 1 and Tag.objects.exists()
+    # Once inside the import's transaction (and once more at its commit, which the test's own
+    # transaction never reaches); a signal per written row would move it for each.
+    assert len(moves) == 1

@@ -512,3 +512,15 @@ def test_the_content_generation_moves_once_per_import(typecho, monkeypatch):
     # Once inside the import's transaction (and once more at its commit, which the test's own
     # transaction never reaches); a signal per written row would move it for each.
     assert len(moves) == 1
+
+
+def test_the_progress_bar_shows_counts_and_rate_on_stderr(typecho, capsys):
+    from blog.importers import writer
+    from blog.importers.typecho import open_typecho
+
+    small_blog(typecho)
+    with open_typecho(typecho.url) as source:
+        writer.write(source, progress=True)
+    err = capsys.readouterr().err
+    assert "2/2" in err and "posts/s" in err
+    assert "4/4" in err and "comments/s" in err

@@ -326,6 +326,10 @@ class _Writer:
             self.report.problem(item.where, f"empty title: “{UNTITLED}”")
         if item.status != "published":
             self.report.problem(item.where, f"{item.status} post: imported as a draft")
+        if item.body_format == "html" and "$" in item.body:
+            self.report.problem(
+                item.where, "HTML body with $: TeX inside HTML blocks is not typeset, check it"
+            )
         categories = [self.categories[k] for k in item.category_keys if k in self.categories]
         if len(categories) > 1:
             self.report.problem(

@@ -95,7 +95,7 @@ def small_blog(db):
             post_row(
                 10067,
                 "关于",
-                "<p>HTML <b>page</b> *not emphasis*</p>",
+                "<p>HTML <b>page</b> *not emphasis* $5</p>",
                 type="page",
                 allowComment="0",
                 views=5,
@@ -138,7 +138,8 @@ def test_every_field_of_a_small_blog(typecho, client):
     assert not author.has_usable_password()
     page = Post.objects.get(pk=10067)
     assert page.is_page and not page.comments_open
-    assert "<b>page</b>" in page.body_html  # HTML kept
+    assert "<b>page</b> *not emphasis*" in page.body_html  # HTML kept
+    assert "cid=10067: HTML body with $: TeX inside HTML blocks is not typeset" in out
     comments = {c.source_key: c for c in Comment.objects.filter(post=post)}
     first, reply = comments["typecho:coid:1"], comments["typecho:coid:2"]
     assert (first.number, first.author_name, first.email, first.website) == (

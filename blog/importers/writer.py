@@ -271,6 +271,8 @@ class _Writer:
             authors = list(
                 dict.fromkeys(self.users[k] for k in item.author_keys if k in self.users)
             )
+            if len(authors) < len(item.author_keys):
+                self.report.problem(item.where, "author not in the source: left out of the byline")
             is_new = post._state.adding
             same = not is_new and (
                 all(getattr(post, name) == value for name, value in wanted.items())

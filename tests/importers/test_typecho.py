@@ -228,7 +228,7 @@ def test_odd_cases_are_imported_and_reported(typecho):
             {"mid": 3, "name": "孤儿", "slug": "orphan", "type": "category", "parent": 99},
         ],
     )
-    typecho.insert("contents", [post_row(1, ""), post_row(2, "   ")])
+    typecho.insert("contents", [post_row(1, ""), post_row(2, "   ", authorId=9)])
     typecho.insert("relationships", [{"cid": 1, "mid": 1}, {"cid": 1, "mid": 2}])
     typecho.insert(
         "comments",
@@ -246,6 +246,8 @@ def test_odd_cases_are_imported_and_reported(typecho):
     assert "typecho_metas mid=3: parent typecho:mid:99 not found: top level" in out
     assert list(Post.objects.order_by("pk").values_list("title", flat=True)) == ["无题", "无题"]
     assert "typecho_contents cid=1: empty title: “无题”" in out
+    assert "typecho_contents cid=2: author not in the source: left out of the byline" in out
+    assert Post.objects.get(pk=2).ordered_authors() == []
     assert "typecho_contents cid=1: in 2 categories: the first is kept" in out
     assert Post.objects.get(pk=1).category.name == "数学"
     comments = {c.source_key: c for c in Comment.objects.all()}

@@ -389,6 +389,8 @@ class _Writer:
                 wanted["parent_id"] = parent_id
             if comment.pk and all(getattr(comment, k) == v for k, v in wanted.items()):
                 self.count("comments", "unchanged", item.where)
+                if item.parent_key and parent_id is None:
+                    self.orphans.append((comment.pk, item.parent_key, item.where))
                 continue
             for name, value in wanted.items():
                 setattr(comment, name, value)

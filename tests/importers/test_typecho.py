@@ -261,6 +261,10 @@ def test_odd_cases_are_imported_and_reported(typecho):
     assert comments["typecho:coid:3"].parent == comments["typecho:coid:4"]
     assert comments["typecho:coid:5"].website == ""
     assert "comments: 4 created, 0 updated, 0 unchanged, 1 skipped" in out
+    again = run(typecho, verbosity=2)
+    assert "comments: 0 created, 0 updated, 4 unchanged, 1 skipped" in again
+    # The same problems, every run.
+    assert again[again.index("Problems") :] == out[out.index("Problems") :]
 
 
 def test_non_utf8_legacy_text_is_decoded_and_reported(tmp_path):

@@ -170,7 +170,8 @@ class _Writer:
                 bar.update(len(batch))
             # Posts whose id is taken here get new ids once every kept id is in (a new id from
             # the sequence could otherwise be one a later batch keeps).
-            reset_sequences(Post)
+            if self.renumbered:
+                reset_sequences(Post)
             for batch in batched(self.renumbered, POST_BATCH):
                 self.write_posts(list(batch), renumber=True)
         with self.bar(self.source.comment_count, "comments") as bar:
@@ -249,12 +250,13 @@ class _Writer:
             .values_list("post_id", "author_id")
         ):
             authors_of[post_id].append(author_id)
-        created, updated, rendered, links = [], [], [], {}
+        created, updated, rendered, links, keys = [], [], [], {}, set()
         for item in batch:
-            if item.key in self.posts:
+            if item.key in self.posts or item.key in keys:
                 self.report.problem(item.where, f"{item.key} appears twice in the source: skipped")
                 self.count("posts", "skipped", item.where)
                 continue
+            keys.add(item.key)
             post = by_key.get(item.key)
             if post is None:
                 holder = by_id.get(item.id) if item.id else None

@@ -531,3 +531,28 @@ def test_the_progress_bar_shows_counts_and_rate_on_stderr(typecho, capsys):
     err = capsys.readouterr().err
     assert "2/2" in err and "posts/s" in err
     assert "4/4" in err and "comments/s" in err
+
+
+def test_a_record_given_twice_by_a_reader_is_imported_once_and_reported(db):
+    """The writer's own guard (Typecho's keys are unique; another reader's may not be)."""
+    from blog.importers import writer
+    from blog.importers.source import Source, SourcePost
+
+    moment = datetime.fromtimestamp(T0, UTC)
+    twice = [
+        SourcePost(
+            key="x:1",
+            title=title,
+            body="正文",
+            body_format="markdown",
+            status="published",
+            published_at=moment,
+            where=f"line {n}",
+        )
+        for n, title in ((1, "第一次"), (2, "第二次"))
+    ]
+    source = Source(name="x", location="test", authors=[], terms=[], posts=twice, comments=[])
+    report = writer.write(source)
+    assert Post.objects.get(source_key="x:1").title == "第一次"
+    assert ("line 2", "x:1 appears twice in the source: skipped") in report.problems
+    assert report.counts["posts"] == {"created": 1, "skipped": 1}

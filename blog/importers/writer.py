@@ -377,13 +377,15 @@ class _Writer:
             .values_list("post_id", "last")
         )
         created, updated, later_parents = [], [], []
-        where = {item.key: item.where for item in batch}
+        where, keys = {item.key: item.where for item in batch}, set()
         for item in batch:
             post_id = self.posts.get(item.post_key)
-            if post_id is None:
-                self.report.problem(item.where, f"on {item.post_key}, not in the source: skipped")
+            if post_id is None or item.key in keys:
+                problem = f"on {item.post_key}, not in the source" if post_id is None else "twice"
+                self.report.problem(item.where, f"{problem}: skipped")
                 self.count("comments", "skipped", item.where)
                 continue
+            keys.add(item.key)
             comment = by_key.get(item.key) or Comment(post_id=post_id)
             wanted = self.wanted_comment(item, post_id)
             parent_id = parents.get(item.parent_key) if item.parent_key else None

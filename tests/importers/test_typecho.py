@@ -536,7 +536,7 @@ def test_the_progress_bar_shows_counts_and_rate_on_stderr(typecho, capsys):
 def test_a_record_given_twice_by_a_reader_is_imported_once_and_reported(db):
     """The writer's own guard (Typecho's keys are unique; another reader's may not be)."""
     from blog.importers import writer
-    from blog.importers.source import Source, SourcePost
+    from blog.importers.source import Source, SourceComment, SourcePost
 
     moment = datetime.fromtimestamp(T0, UTC)
     twice = [
@@ -551,8 +551,22 @@ def test_a_record_given_twice_by_a_reader_is_imported_once_and_reported(db):
         )
         for n, title in ((1, "第一次"), (2, "第二次"))
     ]
-    source = Source(name="x", location="test", authors=[], terms=[], posts=twice, comments=[])
+    comments = [
+        SourceComment(
+            key="x:c1",
+            post_key="x:1",
+            author_name="读者",
+            body=body,
+            created_at=moment,
+            status="approved",
+            where=f"line {n}",
+        )
+        for n, body in ((3, "评论"), (4, "又一次"))
+    ]
+    source = Source(name="x", location="test", authors=[], terms=[], posts=twice, comments=comments)
     report = writer.write(source)
+    assert Comment.objects.get(source_key="x:c1").body == "评论"
+    assert ("line 4", "twice: skipped") in report.problems
     assert Post.objects.get(source_key="x:1").title == "第一次"
     assert ("line 2", "x:1 appears twice in the source: skipped") in report.problems
     assert report.counts["posts"] == {"created": 1, "skipped": 1}

@@ -381,7 +381,11 @@ class _Writer:
         for item in batch:
             post_id = self.posts.get(item.post_key)
             if post_id is None or item.key in keys:
-                problem = f"on {item.post_key}, not in the source" if post_id is None else "twice"
+                problem = (
+                    f"on {item.post_key}, not in the source"
+                    if post_id is None
+                    else f"{item.key} appears twice in the source"
+                )
                 self.report.problem(item.where, f"{problem}: skipped")
                 self.count("comments", "skipped", item.where)
                 continue

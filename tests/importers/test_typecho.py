@@ -566,7 +566,7 @@ def test_a_record_given_twice_by_a_reader_is_imported_once_and_reported(db):
     source = Source(name="x", location="test", authors=[], terms=[], posts=twice, comments=comments)
     report = writer.write(source)
     assert Comment.objects.get(source_key="x:c1").body == "评论"
-    assert ("line 4", "twice: skipped") in report.problems
+    assert ("line 4", "x:c1 appears twice in the source: skipped") in report.problems
     assert Post.objects.get(source_key="x:1").title == "第一次"
     assert ("line 2", "x:1 appears twice in the source: skipped") in report.problems
     assert report.counts["posts"] == {"created": 1, "skipped": 1}

@@ -475,6 +475,8 @@ def test_bad_urls_and_prefixes_are_clear_errors(tmp_path, db):
     database = TypechoDB("sqlite", path=tmp_path / "t.db")
     with pytest.raises(CommandError, match="no table wp_users"):
         call_command("import_typecho", database.url, "--prefix", "wp_")
+    with pytest.raises(CommandError, match="not a directory; nothing imported"):
+        call_command("import_typecho", database.url, "--media-dir", tmp_path / "none")
     database.drop()
     with pytest.raises(CommandError, match="cannot open"):
         call_command("import_typecho", "mysql://root@127.0.0.1:1/typecho")

@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$HOME/.pyenv/versions/
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: install mathjax-css run test test-sqlite test-postgres browsers nginx vnu lint format check messages bench bench-readers faults clean
+.PHONY: install mathjax-css run test test-sqlite test-postgres browsers nginx vnu lint format check messages bench bench-readers bench-import faults clean
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -104,6 +104,11 @@ bench-readers: install
 	@command -v wrk >/dev/null 2>&1 || { echo "Installing wrk (needs root)..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.readers $(BENCH_ARGS)
+
+# import_typecho at scale (docs/import.md): 10,000 posts and 200,000 comments generated in the
+# MariaDB on 127.0.0.1:3306, imported into SQLite (BENCH_ARGS="--database postgres", "--typeset").
+bench-import: install
+	$(BIN)/python -m bench.import_scale $(BENCH_ARGS)
 
 # Faults under load (docs/faults.md): kills a worker, restarts PostgreSQL, crashes and freezes Redis
 # while clients read posts and send reader beacons. Starts a PostgreSQL cluster and a Redis server

@@ -77,7 +77,16 @@ class PostAdmin(PlainHelpTextMixin, MarkdownxModelAdmin):
         (None, {"fields": ("title", "body", "show_toc")}),
         (
             _("Publishing"),
-            {"fields": ("status", "published_at", "comments_open", "created_at", "updated_at")},
+            {
+                "fields": (
+                    "status",
+                    "published_at",
+                    "comments_open",
+                    "is_page",
+                    "created_at",
+                    "updated_at",
+                )
+            },
         ),
         (_("Filing"), {"fields": ("category", "tags", ("series", "series_part"))}),
         (_("Licence"), {"fields": (("license_name", "license_url"),)}),

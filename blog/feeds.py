@@ -99,7 +99,11 @@ class LatestPostsFeed(Feed):
 
     def items(self, obj):
         return list(
-            self.posts(obj).for_cards().prefetch_related("tags").newest_first()[:FEED_ITEMS]
+            self.posts(obj)
+            .filter(is_page=False)
+            .for_cards()
+            .prefetch_related("tags")
+            .newest_first()[:FEED_ITEMS]
         )
 
     # Each post.

@@ -178,6 +178,10 @@ class Worker:
 
 
 WORKER = Worker()
+# Documents per request: a long post's body and teaser take MathJax up to a second or two on a
+# busy machine, so a request of 20 (10 posts) stays well inside BLOG_MATHJAX_TIMEOUT. Even, so
+# that a post's body and teaser go in the same request.
+BATCH_DOCUMENTS = 20
 atexit.register(WORKER.stop)
 
 
@@ -197,26 +201,57 @@ def typeset(documents: list[dict]) -> list[str] | None:
 def typeset_post(html: str, teaser_html: str, toc_html: str = "") -> TypesetPost | None:
     """The body as its page shows it, the teaser as a list page does (without equation ids
     or \\eqref links, which would clash between teasers or point to no equation), and the table
-    of contents (math in headings). A teaser that is the whole body is typeset once, with it; an
-    empty table of contents is not sent."""
-    whole = teaser_html == html
-    sources = [html] if whole else [html, teaser_html]
-    if toc_html:
-        sources.append(toc_html)
-    documents = typeset([{"html": source} for source in sources])
-    if not documents:
-        return None
-    body = documents[0]
-    teaser = body if whole else documents[1]
-    toc = documents[-1] if toc_html else ""
-    return TypesetPost(body, _TEASER_TARGET.sub("", _TEASER_REF.sub(r"\g<ref>", teaser)), toc)
+    of contents (math in headings)."""
+    return typeset_posts([(html, teaser_html, toc_html)])[0]
+
+
+def typeset_posts(posts: list[tuple[str, str, str]]) -> list[TypesetPost | None]:
+    """``typeset_post`` for many (body, teaser, table of contents) triples, a few posts per
+    request to the worker (an import typesets thousands); None for those Node could not typeset.
+    A teaser that is the whole body is typeset once, with it; an empty table of contents is not
+    sent."""
+    sources = []
+    for html, teaser_html, toc_html in posts:
+        sources += [html] if teaser_html == html else [html, teaser_html]
+        sources += [toc_html] if toc_html else []
+    documents = iter(_typeset_in_batches([{"html": source} for source in sources]))
+    results = []
+    for html, teaser_html, toc_html in posts:
+        body = next(documents)
+        teaser = body if teaser_html == html else next(documents)
+        toc = next(documents) if toc_html else ""
+        if body is None or teaser is None or toc is None:
+            results.append(None)
+        else:
+            teaser = _TEASER_TARGET.sub("", _TEASER_REF.sub(r"\g<ref>", teaser))
+            results.append(TypesetPost(body, teaser, toc))
+    return results
 
 
 def typeset_comment(html: str, number: int) -> str | None:
     """A sanitised comment body typeset with the restricted comment configuration; its equation
     ids carry the comment's number so that they never clash with the post's."""
-    documents = typeset([{"html": html, "profile": "comment", "idPrefix": f"mjx-c{number}-eqn:"}])
-    return documents[0] if documents else None
+    return typeset_comments([(html, number)])[0]
+
+
+def typeset_comments(comments: list[tuple[str, int]]) -> list[str | None]:
+    """``typeset_comment`` for many (html, number) pairs, in a few requests to the worker."""
+    return _typeset_in_batches(
+        [
+            {"html": html, "profile": "comment", "idPrefix": f"mjx-c{number}-eqn:"}
+            for html, number in comments
+        ]
+    )
+
+
+def _typeset_in_batches(documents: list[dict]) -> list[str | None]:
+    """Each document typeset, ``BATCH_DOCUMENTS`` per request (one request must finish within
+    ``BLOG_MATHJAX_TIMEOUT``); None for the documents of a request that failed."""
+    results = []
+    for start in range(0, len(documents), BATCH_DOCUMENTS):
+        batch = documents[start : start + BATCH_DOCUMENTS]
+        results += typeset(batch) or [None] * len(batch)
+    return results
 
 
 def mathml_only(html: str) -> str:

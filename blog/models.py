@@ -32,6 +32,15 @@ class Category(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
     description = models.TextField(_("description"), blank=True)
+    # Kept from imported blogs (Typecho, WordPress) whose categories nest; pages list them flat.
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent category"),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -137,9 +146,13 @@ class PostQuerySet(models.QuerySet):
             .defer("body", "search_text")
         )
 
+    def articles(self):
+        """Posts, not pages: what lists, feeds and the sidebar show (a page has only its URL)."""
+        return self.filter(is_page=False)
+
     def for_list(self):
-        """Cards on list pages: no need for the Markdown source or the full body."""
-        return self.for_cards().defer("body", "body_html", "search_text")
+        """Cards on list pages (pages left out): no need for the Markdown source or the body."""
+        return self.articles().for_cards().defer("body", "body_html", "search_text")
 
     def with_comment_counts(self):
         """Annotate ``comment_count``: approved comments, counted in the same query."""
@@ -308,13 +321,18 @@ class Post(models.Model):
         help_text=_("Leave both licence fields empty for the site's licence."),
     )
     license_url = models.URLField(_("licence URL"), blank=True)
+    is_page = models.BooleanField(
+        _("page"),
+        default=False,
+        help_text=_("A standalone page (e.g. About): kept out of post lists and feeds."),
+    )
     source_key = models.CharField(
         _("source key"),
         max_length=255,
         blank=True,
         default="",
         editable=False,
-        help_text=_("Where an imported post came from; import_posts updates the post it names."),
+        help_text=_("Where an imported post came from; re-running an import updates this post."),
     )
 
     objects = PostQuerySet.as_manager()
@@ -381,20 +399,7 @@ class Post(models.Model):
 
     def render(self):
         """Store the HTML of the body and teaser: pages never render Markdown per request."""
-        rendered = markup.render_post(self.body)
-        typeset = (
-            mathjax.typeset_post(rendered.html, rendered.teaser_html, rendered.toc_html)
-            if rendered.has_math
-            else None
-        )
-        self.body_html = typeset.html if typeset else rendered.html
-        self.teaser_html = typeset.teaser_html if typeset else rendered.teaser_html
-        self.toc_html = typeset.toc_html if typeset else rendered.toc_html
-        self.math_typeset = typeset is not None
-        self.excerpt = rendered.excerpt
-        self.search_text = rendered.search_text
-        self.has_math = rendered.has_math
-        self.has_more = rendered.has_more
+        render_posts([self])
 
     @property
     def math_fonts(self) -> list[str]:
@@ -530,6 +535,24 @@ class PostNote(models.Model):
             raise ValidationError({"noted_at": _("A revision note cannot be dated in the future.")})
 
 
+def render_posts(posts: list[Post]) -> None:
+    """``Post.render`` for many posts, their math typeset in one request to MathJax."""
+    rendered = [markup.render_post(post.body) for post in posts]
+    with_math = [(post, r) for post, r in zip(posts, rendered, strict=True) if r.has_math]
+    typeset = mathjax.typeset_posts([(r.html, r.teaser_html, r.toc_html) for _, r in with_math])
+    typeset_of = {id(post): result for (post, _), result in zip(with_math, typeset, strict=True)}
+    for post, r in zip(posts, rendered, strict=True):
+        done = typeset_of.get(id(post))
+        post.body_html = done.html if done else r.html
+        post.teaser_html = done.teaser_html if done else r.teaser_html
+        post.toc_html = done.toc_html if done else r.toc_html
+        post.math_typeset = done is not None
+        post.excerpt = r.excerpt
+        post.search_text = r.search_text
+        post.has_math = r.has_math
+        post.has_more = r.has_more
+
+
 def _authors_in_order():
     return models.Prefetch(
         "authorship_set",
@@ -656,6 +679,14 @@ class Comment(models.Model):
         default=False,
         help_text=_("The commenter asked for an email when someone replies."),
     )
+    source_key = models.CharField(
+        _("source key"),
+        max_length=255,
+        blank=True,
+        default="",
+        editable=False,
+        help_text=_("Where an imported comment came from; re-running an import updates it."),
+    )
 
     objects = CommentQuerySet.as_manager()
 
@@ -677,6 +708,9 @@ class Comment(models.Model):
             models.CheckConstraint(
                 condition=Q(is_staff_reply=False) | Q(user__isnull=False),
                 name="staff_reply_has_user",
+            ),
+            models.UniqueConstraint(
+                fields=["source_key"], condition=~Q(source_key=""), name="unique_comment_source_key"
             ),
         ]
 
@@ -704,23 +738,7 @@ class Comment(models.Model):
     def render(self):
         """Store the sanitised HTML and a plain-text excerpt of the body; an approved comment's
         math is typeset (a held one's is not: anyone can post, only staff make Node run)."""
-        from .comments.html import render
-        from .comments.tex import comment_problem
-
-        rendered = render(self.body)
-        typeset = None
-        # TeX past the comment limits (a row imported or stored before them) is never given to
-        # the server's MathJax; the browser's pre-filter shows it as an error instead.
-        if (
-            rendered.has_math
-            and self.status == self.Status.APPROVED
-            and comment_problem(rendered.html) is None
-        ):
-            typeset = mathjax.typeset_comment(rendered.html, self.number)
-        self.body_html = typeset or rendered.html
-        self.excerpt = rendered.excerpt
-        self.has_math = rendered.has_math
-        self.math_typeset = typeset is not None
+        render_comments([self])
 
     @property
     def anchor(self) -> str:
@@ -734,6 +752,31 @@ class Comment(models.Model):
     def get_page_url(self) -> str:
         """Where ``get_absolute_url()`` leads: the comment's page, at its anchor."""
         return f"{comment_page_url(self.post_id, self.page_number())}#{self.anchor}"
+
+
+def render_comments(comments: list[Comment]) -> None:
+    """``Comment.render`` for many comments, their math typeset in one request to MathJax.
+
+    TeX past the comment limits (a row imported or stored before them) is never given to the
+    server's MathJax; the browser's pre-filter shows it as an error instead.
+    """
+    from .comments.html import render
+    from .comments.tex import comment_problem
+
+    rendered = [render(comment.body) for comment in comments]
+    to_typeset = [
+        (comment, r)
+        for comment, r in zip(comments, rendered, strict=True)
+        if r.has_math and comment.status == Comment.Status.APPROVED and not comment_problem(r.html)
+    ]
+    typeset = mathjax.typeset_comments([(r.html, c.number) for c, r in to_typeset])
+    typeset_of = {id(c): html for (c, _), html in zip(to_typeset, typeset, strict=True)}
+    for comment, r in zip(comments, rendered, strict=True):
+        done = typeset_of.get(id(comment))
+        comment.body_html = done or r.html
+        comment.excerpt = r.excerpt
+        comment.has_math = r.has_math
+        comment.math_typeset = done is not None
 
 
 def comment_page_url(post_id: int, page: int) -> str:

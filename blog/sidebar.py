@@ -21,7 +21,10 @@ def _compute() -> dict:
     public = Q(posts__in=Post.objects.published())
     return {
         "recent_posts": list(
-            Post.objects.published().newest_first().only("id", "title", "published_at")[:8]
+            Post.objects.published()
+            .articles()
+            .newest_first()
+            .only("id", "title", "published_at")[:8]
         ),
         "recent_comments": list(Comment.objects.recent(settings.BLOG_RECENT_COMMENTS)),
         "categories": list(
@@ -45,6 +48,7 @@ def popular_posts(limit: int = 8, days: int = 30) -> dict:
     since = timezone.localdate() - timedelta(days=days - 1)
     ranked = list(
         Post.objects.published()
+        .articles()
         .with_recent_reads(since)
         .annotate(
             all_time_rank=Window(RowNumber(), order_by=[F("reader_count").desc(), F("id").desc()]),

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0008_admin_labels'),
+        ('blog', '0009_import_keys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -12,10 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.text import slugify
 from frontmatter.default_handlers import YAMLHandler
 
-from blog.db import reset_sequences
+from blog.db import free_slug, reset_sequences
 from blog.models import Authorship, Category, Post, Series, Tag
 
 SUFFIXES = {".md", ".markdown"}
@@ -380,9 +379,4 @@ def taxonomy(model, field_name: str, name: str):
     existing = model.objects.filter(**{field_name: name}).first()
     if existing:
         return existing
-    base = slugify(name, allow_unicode=True)[:90] or model._meta.model_name
-    slug, n = base, 1
-    while model.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return model.objects.create(**{field_name: name, "slug": slug})
+    return model.objects.create(**{field_name: name, "slug": free_slug(model, name)})

@@ -494,7 +494,8 @@ def test_math_is_typeset_on_the_server_in_one_request_per_batch(typecho, setting
         mathjax.WORKER, "request", lambda *a: requests.append(len(a[1])) or request(*a)
     )
     body = (
-        "<!--markdown-->$$\\begin{equation}E=mc^2\\label{eq:e}\\end{equation}$$ 由$\\eqref{eq:e}$"
+        "<!--markdown-->$$\\begin{equation}E=mc^2\\label{eq:e}\\end{equation}$$\n\n<!--more-->\n\n"
+        "由$\\eqref{eq:e}$"
     )
     typecho.insert("contents", [post_row(cid, f"第{cid}篇", body) for cid in range(1, 13)])
     typecho.insert("comments", [comment_row(1, 1, "$x^2$"), comment_row(2, 2, "$y$")])

@@ -1,0 +1,440 @@
+"""Read a WordPress export (WXR 1.0–1.2, the XML of Tools → Export) as a ``Source``.
+
+The file is parsed with expat, streamed: a first pass reads the authors (``wp:author``), the
+categories with their parents (``wp:category``, ``wp:category_parent``) and tags (``wp:tag``) and
+counts the items and comments; ``posts`` and ``comments`` each stream the file again, holding one
+``item`` at a time. Every record's ``where`` is "FILE line N" (where its element starts), and a
+malformed file is refused by the first pass, with its line, before anything is written.
+
+Items of type post and page are read: ``wp:post_id`` kept as the post's id, ``wp:post_name`` as
+slug, ``wp:status`` (publish; future = scheduled; draft, pending, private; a password makes it
+private; trash and auto-draft skipped), ``wp:post_date_gmt`` (a draft's "0000-00-00 00:00:00"
+falls back to ``wp:post_date`` in the blog's TIME_ZONE), ``dc:creator``, categories and tags, and
+the views of WP-PostViews and similar plugins (post meta ``views`` / ``post_views_count``) as
+reader counts. Attachments, revisions, menu items and other internal types are skipped; other
+custom types are skipped and reported.
+
+Bodies (``content:encoded``) are kept as HTML and rendered as the blog renders posts, so
+WordPress's own convention holds: a blank line separates paragraphs (as Markdown's does) and a
+single line break inside a paragraph, which WordPress's ``wpautop`` turns into ``<br />``, gets
+one (except around block tags, in ``<pre>`` and in display math). Math shortcodes of WP-LaTeX
+and similar plugins, ``[latex]…[/latex]`` and ``$latex …$`` (its ``&s=…&bg=…&fg=…`` options
+dropped), become the blog's ``$…$``.
+
+Comments (``wp:comment``): threaded by ``wp:comment_parent``, ``wp:comment_approved`` 1 =
+approved, 0 = pending, spam = spam, trash skipped; pingbacks and trackbacks skipped and reported.
+
+Old addresses kept for redirects: ``/?p=N`` (and ``/?page_id=N`` for pages), the item's own
+``<link>`` as the old site served it, and for posts the usual permalink structures
+``/yyyy/mm/dd/slug/``, ``/yyyy/mm/slug/`` and ``/archives/N/``.
+"""
+
+import html
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from xml.etree.ElementTree import Element, TreeBuilder
+from xml.parsers import expat
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from .source import Source, SourceAuthor, SourceComment, SourceError, SourcePost, SourceTerm
+
+WP = "{wp}"
+NAMESPACES = {
+    "http://purl.org/rss/1.0/modules/content/": "{content}",
+    "http://wordpress.org/export/1.2/excerpt/": "{excerpt}",
+    "http://purl.org/dc/elements/1.1/": "{dc}",
+    "http://wellformedweb.org/CommentAPI/": "{wfw}",
+}
+ZERO_DATE = "0000-00-00 00:00:00"
+STATUS = {
+    "publish": "published",
+    "future": "published",
+    "draft": "draft",
+    "pending": "pending",
+    "private": "private",
+}
+SKIPPED_STATUS = ("trash", "auto-draft")
+INTERNAL_TYPES = {"attachment", "revision", "nav_menu_item", "custom_css", "customize_changeset"}
+VIEW_KEYS = ("views", "post_views_count")
+COMMENT_STATUS = {"1": "approved", "0": "pending", "spam": "spam"}
+CHUNK = 1 << 16
+
+_LATEX_BLOCK = re.compile(r"\[latex(?:\s[^\]]*)?\](.*?)\[/latex\]", re.DOTALL | re.IGNORECASE)
+_LATEX_DOLLAR = re.compile(r"\$latex[= ](.*?[^\\])\$", re.DOTALL)
+_LATEX_OPTIONS = re.compile(r"(?:&(?:amp;)?(?:s|bg|fg)=[^&$]*)+$")
+_PROTECTED = re.compile(
+    r"<(pre|script|style|textarea)\b.*?</\1\s*>|\$\$.*?\$\$|\\\[.*?\\\]"
+    r"|\\begin\{([a-z]+\*?)\}.*?\\end\{\2\}",
+    re.DOTALL | re.IGNORECASE,
+)
+_BLOCK = (
+    r"(?:address|article|aside|blockquote|caption|dd|div|dl|dt|figcaption|figure|footer|form"
+    r"|h[1-6]|header|hr|li|ol|p|pre|section|table|tbody|td|tfoot|th|thead|tr|ul)"
+)
+_ENDS_BLOCK = re.compile(rf"(?:</?{_BLOCK}\b[^>]*>|<!--.*-->)\s*$", re.IGNORECASE)
+_STARTS_BLOCK = re.compile(rf"\s*(?:</?{_BLOCK}\b|<!--)", re.IGNORECASE)
+
+
+def open_wordpress(path: Path) -> Source:
+    """The WordPress export at ``path`` as a Source; SourceError (with the line) if the file
+    cannot be read or is not a well-formed WordPress export."""
+    return _Reader(Path(path)).source()
+
+
+def convert_math(body: str) -> str:
+    """``[latex]…[/latex]`` and ``$latex …$`` as the blog's inline ``$…$`` (entities decoded,
+    WP-LaTeX's size and colour options dropped; an empty formula is removed)."""
+
+    def inline(match) -> str:
+        tex = html.unescape(match[1])
+        tex = _LATEX_OPTIONS.sub("", tex)
+        tex = " ".join(tex.split())
+        return f"${tex}$" if tex else ""
+
+    return _LATEX_DOLLAR.sub(inline, _LATEX_BLOCK.sub(inline, body))
+
+
+def line_breaks(body: str) -> str:
+    """WordPress's single line breaks inside a paragraph as ``<br />`` (what ``wpautop`` shows);
+    blank lines stay paragraph breaks, and ``<pre>``, scripts and display math are left as is."""
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    parts, last = [], 0
+    for match in _PROTECTED.finditer(body):
+        parts += [_break_lines(body[last : match.start()]), match[0]]
+        last = match.end()
+    parts.append(_break_lines(body[last:]))
+    return "".join(parts)
+
+
+def _break_lines(text: str) -> str:
+    lines = text.split("\n")
+    for i in range(len(lines) - 1):
+        line, following = lines[i], lines[i + 1]
+        if (
+            line.strip()
+            and following.strip()
+            and not _ENDS_BLOCK.search(line)
+            and not _STARTS_BLOCK.match(following)
+        ):
+            lines[i] = line + "<br />"
+    return "\n".join(lines)
+
+
+class _Reader:
+    def __init__(self, path: Path):
+        self.path = path
+        self.problems: list[tuple[str, str]] = []
+        self.author_of_id: dict[str, str] = {}
+
+    def where(self, line: int) -> str:
+        return f"{self.path} line {line}"
+
+    def elements(self, keep: set[str], counts: dict[str, int] | None = None):
+        """(tag, line, element) for each element named in ``keep`` (built whole, then dropped),
+        streaming the file; ``counts`` counts items and comments along the way."""
+        found: list[tuple[str, int, Element]] = []
+        builder: TreeBuilder | None = None
+        depth = 0
+        record: tuple[str, int, int] = ("", 0, 0)  # tag, line, depth of the element being built
+
+        def start(name, attributes):
+            nonlocal builder, record, depth
+            tag, line = _tag(name), parser.CurrentLineNumber
+            depth += 1
+            if depth == 1 and tag != "rss":
+                raise SourceError(
+                    f"{self.where(line)}: <{tag}> is not a WordPress export "
+                    "(an <rss> file from Tools → Export)"
+                )
+            if counts is not None and tag in counts:
+                counts[tag] += 1
+            if builder is None and tag in keep:
+                builder, record = TreeBuilder(element_factory=_Element), (tag, line, depth)
+            if builder is not None:
+                element = builder.start(tag, {_tag(k): v for k, v in attributes.items()})
+                element.line = line
+
+        def end(name):
+            nonlocal builder, depth
+            depth -= 1
+            if builder is not None:
+                builder.end(_tag(name))
+                if depth < record[2]:
+                    found.append((record[0], record[1], builder.close()))
+                    builder = None
+
+        def data(text):
+            if builder is not None:
+                builder.data(text)
+
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.buffer_text = True
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = data
+        try:
+            with self.path.open("rb") as file:
+                while chunk := file.read(CHUNK):
+                    parser.Parse(chunk, False)
+                    yield from found
+                    found.clear()
+                parser.Parse(b"", True)
+                yield from found
+        except expat.ExpatError as error:
+            message = expat.errors.messages[error.code]
+            raise SourceError(
+                f"{self.where(error.lineno)}, column {error.offset + 1}: malformed XML ({message})"
+            ) from error
+        except OSError as error:
+            raise SourceError(f"cannot read {self.path}: {error.strerror}") from error
+
+    def source(self) -> Source:
+        counts = {"item": 0, f"{WP}comment": 0}
+        authors, terms, site = [], [], ""
+        for tag, line, element in self.elements(
+            {f"{WP}author", f"{WP}category", f"{WP}tag", f"{WP}base_site_url"}, counts
+        ):
+            where = self.where(line)
+            if tag == f"{WP}author":
+                author = self.author(element, where)
+                if author:
+                    authors.append(author)
+            elif tag == f"{WP}base_site_url":
+                site = (element.text or "").strip().rstrip("/")
+            else:
+                term = self.term(tag, element, where)
+                if term:
+                    terms.append(term)
+        self.terms = {term.key for term in terms}
+        uploads = ["/wp-content/uploads/"]
+        if "://" in site:
+            host = site.split("://", 1)[1]
+            uploads += [
+                f"{scheme}{host}/wp-content/uploads/" for scheme in ("http://", "https://", "//")
+            ]
+        return Source(
+            name="wordpress",
+            location=str(self.path),
+            authors=authors,
+            terms=terms,
+            posts=self.posts(),
+            comments=self.comments(),
+            post_count=counts["item"],
+            comment_count=counts[f"{WP}comment"],
+            problems=self.problems,
+            uploads_urls=uploads,
+        )
+
+    def author(self, element, where) -> SourceAuthor | None:
+        login = _text(element, "author_login").strip()
+        if not login:
+            self.problems.append((where, "author without a login: skipped"))
+            return None
+        self.author_of_id[_text(element, "author_id").strip()] = login
+        return SourceAuthor(
+            key=f"wordpress:author:{login}",
+            username=login[:150],
+            display_name=_text(element, "author_display_name").strip(),
+            email=_text(element, "author_email").strip(),
+            where=where,
+        )
+
+    def term(self, tag, element, where) -> SourceTerm | None:
+        if tag == f"{WP}category":
+            slug, name = _text(element, "category_nicename"), _text(element, "cat_name")
+            parent = _text(element, "category_parent").strip()
+            kind, description = "category", _text(element, "category_description")
+        else:
+            slug, name = _text(element, "tag_slug"), _text(element, "tag_name")
+            parent, kind, description = "", "tag", _text(element, "tag_description")
+        slug = unquote(slug.strip())
+        if not slug:
+            self.problems.append((where, f"{kind} without a slug: skipped"))
+            return None
+        return SourceTerm(
+            key=f"wordpress:{kind}:{slug}",
+            kind=kind,
+            name=name.strip() or slug,
+            slug=slug,
+            description=description.strip(),
+            parent_key=f"wordpress:category:{unquote(parent)}" if parent else None,
+            where=where,
+        )
+
+    def items(self) -> Iterator[tuple[str, Element]]:
+        for _tag_name, line, element in self.elements({"item"}):
+            yield self.where(line), element
+
+    def posts(self) -> Iterator[SourcePost]:
+        for where, item in self.items():
+            post = self.post(item, where)
+            if post:
+                yield post
+
+    def post(self, item: Element, where: str) -> SourcePost | None:
+        kind, status = _text(item, "post_type").strip(), _text(item, "status").strip()
+        post_id = _text(item, "post_id").strip()
+        if kind in INTERNAL_TYPES:
+            return None
+        if kind not in ("post", "page"):
+            self.problems.append((where, f"post type {kind!r}: skipped"))
+            return None
+        if not post_id.isdigit() or int(post_id) == 0:
+            self.problems.append((where, f"post id {post_id!r} is not a number: skipped"))
+            return None
+        if status in SKIPPED_STATUS:
+            self.problems.append((where, f"{status}: skipped"))
+            return None
+        state = STATUS.get(status)
+        if state is None:
+            self.problems.append((where, f"status {status!r}: read as a draft"))
+            state = "draft"
+        if _text(item, "post_password") and state == "published":
+            self.problems.append((where, "password-protected: read as private"))
+            state = "private"
+        published_at = self.moment(item, "post_date", where, quiet=state != "published")
+        if published_at is None:
+            self.problems.append((where, "no post_date: skipped"))
+            return None
+        modified_at = self.moment(item, "post_modified", where, quiet=True)
+        slug = unquote(_text(item, "post_name").strip())
+        categories, tags = [], []
+        for category in item.findall("category"):
+            domain = category.get("domain")
+            nicename = unquote(category.get("nicename", "").strip())
+            if domain not in ("category", "post_tag") or not nicename:
+                continue
+            key = f"wordpress:{'category' if domain == 'category' else 'tag'}:{nicename}"
+            if key not in self.terms:
+                self.problems.append((where, f"{domain} {nicename!r} not in the export: dropped"))
+                continue
+            (categories if domain == "category" else tags).append(key)
+        creator = _text(item, "{dc}creator").strip()
+        return SourcePost(
+            key=f"wordpress:post:{post_id}",
+            id=int(post_id),
+            title=html.unescape(_text(item, "title")),
+            body=line_breaks(convert_math(_text(item, "{content}encoded"))),
+            body_format="html",
+            status=state,
+            kind=kind,
+            slug=slug,
+            published_at=published_at,
+            modified_at=modified_at,
+            author_keys=[f"wordpress:author:{creator}"] if creator else [],
+            category_keys=categories,
+            tag_keys=tags,
+            reader_count=self.views(item, where),
+            comments_open=_text(item, "comment_status").strip() == "open",
+            old_paths=self.old_paths(item, kind, int(post_id), slug),
+            where=where,
+        )
+
+    def old_paths(self, item, kind: str, post_id: int, slug: str) -> list[str]:
+        paths = [f"/?p={post_id}"]
+        if kind == "page":
+            paths.append(f"/?page_id={post_id}")
+        link = urlsplit(_text(item, "link").strip())
+        if link.path:
+            paths.append(link.path + (f"?{link.query}" if link.query else ""))
+        local = _text(item, "post_date").strip()
+        if kind == "post" and slug and local and local != ZERO_DATE:
+            year, month, day = local[:4], local[5:7], local[8:10]
+            paths += [f"/{year}/{month}/{day}/{slug}/", f"/{year}/{month}/{slug}/"]
+        if kind == "post":
+            paths.append(f"/archives/{post_id}/")
+        return list(dict.fromkeys(paths))
+
+    def views(self, item, where) -> int:
+        count = 0
+        for meta in item.findall(f"{WP}postmeta"):
+            if _text(meta, "meta_key").strip() not in VIEW_KEYS:
+                continue
+            value = _text(meta, "meta_value").strip()
+            if value.isdigit():
+                count = max(count, int(value))
+            else:
+                self.problems.append((where, f"views {value!r} is not a count: ignored"))
+        return count
+
+    def moment(self, element, name: str, where: str, *, quiet: bool) -> datetime | None:
+        """``wp:<name>_gmt`` as UTC, else ``wp:<name>`` in the blog's time zone (reported
+        unless ``quiet``: drafts have no GMT date), else None."""
+        for field, zone in ((f"{name}_gmt", "UTC"), (name, settings.TIME_ZONE)):
+            value = _text(element, field).strip()
+            if not value or value == ZERO_DATE:
+                continue
+            try:
+                moment = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+            except ValueError:
+                self.problems.append((where, f"{field} {value!r} is not a date"))
+                continue
+            if zone != "UTC" and not quiet:
+                self.problems.append((where, f"no {name}_gmt: {name} read in {zone}"))
+            return moment.replace(tzinfo=ZoneInfo(zone))
+        return None
+
+    def comments(self) -> Iterator[SourceComment]:
+        for _where, item in self.items():
+            post_id = _text(item, "post_id").strip()
+            for element in item.findall(f"{WP}comment"):
+                comment = self.comment(element, post_id, self.where(element.line))
+                if comment:
+                    yield comment
+
+    def comment(self, element, post_id: str, where: str) -> SourceComment | None:
+        comment_id = _text(element, "comment_id").strip()
+        kind = _text(element, "comment_type").strip() or "comment"
+        approved = _text(element, "comment_approved").strip()
+        if kind != "comment":
+            self.problems.append((where, f"{kind}: skipped"))
+            return None
+        if approved == "trash":
+            self.problems.append((where, "trashed comment: skipped"))
+            return None
+        if approved not in COMMENT_STATUS:
+            self.problems.append((where, f"approval {approved!r}: read as pending"))
+        created_at = self.moment(element, "comment_date", where, quiet=False)
+        if created_at is None:
+            self.problems.append((where, "no comment_date: skipped"))
+            return None
+        parent = _text(element, "comment_parent").strip()
+        user = self.author_of_id.get(_text(element, "comment_user_id").strip())
+        return SourceComment(
+            key=f"wordpress:comment:{comment_id}",
+            post_key=f"wordpress:post:{post_id}",
+            author_name=html.unescape(_text(element, "comment_author")),
+            body=_text(element, "comment_content"),
+            created_at=created_at,
+            status=COMMENT_STATUS.get(approved, "pending"),
+            parent_key=f"wordpress:comment:{parent}" if parent not in ("", "0") else None,
+            email=_text(element, "comment_author_email"),
+            website=_text(element, "comment_author_url"),
+            author_key=f"wordpress:author:{user}" if user else None,
+            where=where,
+        )
+
+
+class _Element(Element):
+    """An element that knows the line it starts on (``line``)."""
+
+
+def _tag(name: str) -> str:
+    """expat's "URI local" as "{wp}local", "{content}local"…, or the bare local name."""
+    uri, _, local = name.rpartition(" ")
+    if not uri:
+        return local
+    if uri.startswith("http://wordpress.org/export/") and "excerpt" not in uri:
+        return f"{WP}{local}"
+    return f"{NAMESPACES.get(uri, '{' + uri + '}')}{local}"
+
+
+def _text(element: Element, name: str) -> str:
+    """The text of child ``name`` (``wp:`` unless another prefix is given), or ""."""
+    tag = name if name.startswith("{") or name in ("title", "link") else f"{WP}{name}"
+    return element.findtext(tag) or ""

@@ -72,10 +72,15 @@ def apply(found: list[Detected], report) -> None:
     for detected in found:
         series = Series.objects.filter(title=detected.title).first()
         if series is None:
-            series = Series.objects.create(
-                title=detected.title,
-                slug=free_slug(Series, detected.title),
-                numbering=detected.numbering,
+            # bulk_create sends no signal: the import moves the content generation once.
+            (series,) = Series.objects.bulk_create(
+                [
+                    Series(
+                        title=detected.title,
+                        slug=free_slug(Series, detected.title),
+                        numbering=detected.numbering,
+                    )
+                ]
             )
             report.counts["series"]["created"] += 1
         else:

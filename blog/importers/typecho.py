@@ -281,7 +281,6 @@ class _Reader:
                 tag_keys=[k for k in keys if kinds.get(k) == "tag"],
                 reader_count=max(int(view_count or 0), 0),
                 comments_open=_text(allow_comment) == "1",
-                old_paths=[f"/archives/{cid}/"],
                 where=where,
             )
 

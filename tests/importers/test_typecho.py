@@ -95,7 +95,7 @@ def small_blog(db):
             post_row(
                 10067,
                 "关于",
-                "<p>HTML <b>page</b> *not emphasis*</p>",
+                "<p>HTML <b>page</b> *not emphasis* $5</p>",
                 type="page",
                 allowComment="0",
                 views=5,
@@ -138,7 +138,8 @@ def test_every_field_of_a_small_blog(typecho, client):
     assert not author.has_usable_password()
     page = Post.objects.get(pk=10067)
     assert page.is_page and not page.comments_open
-    assert "<b>page</b>" in page.body_html  # HTML kept
+    assert "<b>page</b> *not emphasis*" in page.body_html  # HTML kept
+    assert "cid=10067: HTML body with $: TeX inside HTML blocks is not typeset" in out
     comments = {c.source_key: c for c in Comment.objects.filter(post=post)}
     first, reply = comments["typecho:coid:1"], comments["typecho:coid:2"]
     assert (first.number, first.author_name, first.email, first.website) == (
@@ -227,7 +228,7 @@ def test_odd_cases_are_imported_and_reported(typecho):
             {"mid": 3, "name": "孤儿", "slug": "orphan", "type": "category", "parent": 99},
         ],
     )
-    typecho.insert("contents", [post_row(1, ""), post_row(2, "   ")])
+    typecho.insert("contents", [post_row(1, ""), post_row(2, "   ", authorId=9)])
     typecho.insert("relationships", [{"cid": 1, "mid": 1}, {"cid": 1, "mid": 2}])
     typecho.insert(
         "comments",
@@ -245,6 +246,8 @@ def test_odd_cases_are_imported_and_reported(typecho):
     assert "typecho_metas mid=3: parent typecho:mid:99 not found: top level" in out
     assert list(Post.objects.order_by("pk").values_list("title", flat=True)) == ["无题", "无题"]
     assert "typecho_contents cid=1: empty title: “无题”" in out
+    assert "typecho_contents cid=2: author not in the source: left out of the byline" in out
+    assert Post.objects.get(pk=2).ordered_authors() == []
     assert "typecho_contents cid=1: in 2 categories: the first is kept" in out
     assert Post.objects.get(pk=1).category.name == "数学"
     comments = {c.source_key: c for c in Comment.objects.all()}
@@ -283,17 +286,19 @@ def test_non_utf8_legacy_text_is_decoded_and_reported(tmp_path):
 
 def test_an_id_taken_here_by_another_post_keeps_that_post(typecho, client):
     mine = PostFactory(pk=5, title="本站的文章")
-    typecho.insert("contents", [post_row(5, "导入的文章")])
+    # cid 6 comes after the renumbered post: the new id must not take it.
+    typecho.insert("contents", [post_row(5, "导入的文章"), post_row(6, "下一篇")])
     typecho.insert("comments", [comment_row(1, 5, "给导入的文章")])
     out = run(typecho)
     assert "typecho_contents cid=5: id 5 is already post “本站的文章” here" in out
     mine.refresh_from_db()
     assert mine.title == "本站的文章" and not mine.comments.exists()
     imported = Post.objects.get(source_key="typecho:cid:5")
-    assert imported.pk != 5 and imported.comments.get().body == "给导入的文章"
+    assert imported.pk not in (5, 6) and imported.comments.get().body == "给导入的文章"
+    assert Post.objects.get(pk=6).title == "下一篇"
     # A re-run finds it by its key: nothing new.
-    assert "posts: 0 created, 0 updated, 1 unchanged" in run(typecho)
-    assert Post.objects.count() == 2
+    assert "posts: 0 created, 0 updated, 2 unchanged" in run(typecho)
+    assert Post.objects.count() == 3
 
 
 def test_rerunning_changes_nothing_and_edits_in_the_source_update(typecho):
@@ -469,3 +474,56 @@ def test_bad_urls_and_prefixes_are_clear_errors(tmp_path, db):
     database.drop()
     with pytest.raises(CommandError, match="cannot open"):
         call_command("import_typecho", "mysql://root@127.0.0.1:1/typecho")
+
+
+def test_math_is_typeset_on_the_server_in_one_request_per_batch(typecho, settings, monkeypatch):
+    """Node on: every post and approved comment with math is typeset, posts of a batch in one
+    MathJax request and its comments in another, each exactly as a save would typeset it."""
+    from blog import mathjax
+
+    settings.BLOG_MATHJAX_NODE = "node"
+    requests = []
+    request = mathjax.WORKER.request
+    monkeypatch.setattr(
+        mathjax.WORKER, "request", lambda *a: requests.append(len(a[1])) or request(*a)
+    )
+    body = (
+        "<!--markdown-->$$\\begin{equation}E=mc^2\\label{eq:e}\\end{equation}$$ 由$\\eqref{eq:e}$"
+    )
+    typecho.insert("contents", [post_row(cid, f"第{cid}篇", body) for cid in (1, 2, 3)])
+    typecho.insert("comments", [comment_row(1, 1, "$x^2$"), comment_row(2, 2, "$y$")])
+    run(typecho)
+    assert requests == [6, 2]  # 3 posts x (body, teaser); 2 comments
+    alone = Post(body=body.removeprefix("<!--markdown-->"))
+    alone.render()
+    for post in Post.objects.all():
+        assert post.math_typeset and post.body_html == alone.body_html
+    assert all(c.math_typeset and "<mjx-container" in c.body_html for c in Comment.objects.all())
+
+
+def test_the_content_generation_moves_once_per_import(typecho, monkeypatch):
+    """Not once per row: every cached page is stale once, when the import commits."""
+    from caching import generation
+
+    moves = []
+    move = generation._move
+    monkeypatch.setattr(generation, "_move", lambda: moves.append(1) or move())
+    small_blog(typecho)
+    typecho.insert("contents", [post_row(1, "Transformer升级之路：2、下一篇")])
+    run(typecho, "--series", "apply")
+    assert Series.objects.count() == 1 and Tag.objects.exists()
+    # Once inside the import's transaction (and once more at its commit, which the test's own
+    # transaction never reaches); a signal per written row would move it for each.
+    assert len(moves) == 1
+
+
+def test_the_progress_bar_shows_counts_and_rate_on_stderr(typecho, capsys):
+    from blog.importers import writer
+    from blog.importers.typecho import open_typecho
+
+    small_blog(typecho)
+    with open_typecho(typecho.url) as source:
+        writer.write(source, progress=True)
+    err = capsys.readouterr().err
+    assert "2/2" in err and "posts/s" in err
+    assert "4/4" in err and "comments/s" in err

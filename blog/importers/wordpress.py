@@ -14,12 +14,15 @@ the views of WP-PostViews and similar plugins (post meta ``views`` / ``post_view
 reader counts. Attachments, revisions, menu items and other internal types are skipped; other
 custom types are skipped and reported.
 
-Bodies (``content:encoded``) are kept as HTML and rendered as the blog renders posts, so
-WordPress's own convention holds: a blank line separates paragraphs (as Markdown's does) and a
-single line break inside a paragraph, which WordPress's ``wpautop`` turns into ``<br />``, gets
-one (except around block tags, in ``<pre>`` and in display math). Math shortcodes of WP-LaTeX
-and similar plugins, ``[latex]…[/latex]`` and ``$latex …$`` (its ``&s=…&bg=…&fg=…`` options
-dropped), become the blog's ``$…$``.
+Bodies (``content:encoded``) keep their HTML and become the blog's Markdown source (``body``),
+rendered as the blog renders posts (raw HTML passes through), so that WordPress's own convention
+holds (``body_source``): a blank line separates paragraphs, as in Markdown; a single line break
+inside a paragraph, which WordPress's ``wpautop`` shows as ``<br />``, gets one (except around
+block tags, in ``<pre>`` and in display math); a bare ``<p>…</p>`` on its own lines (the block
+editor's paragraphs) becomes a Markdown paragraph, so the math in it is typeset. Math shortcodes
+of WP-LaTeX and similar plugins, ``[latex]…[/latex]`` and ``$latex …$`` (its ``&s=…&bg=…&fg=…``
+options dropped), become the blog's ``$…$``. TeX left inside other HTML blocks (``<div>``,
+``<table>``) is passed through untypeset and reported.
 
 Comments (``wp:comment``): threaded by ``wp:comment_parent``, ``wp:comment_approved`` 1 =
 approved, 0 = pending, spam = spam, trash skipped; pingbacks and trackbacks skipped and reported.
@@ -40,6 +43,8 @@ from xml.parsers import expat
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+
+from blog.markup import post_parser
 
 from .source import Source, SourceAuthor, SourceComment, SourceError, SourcePost, SourceTerm
 
@@ -76,6 +81,11 @@ _BLOCK = (
     r"(?:address|article|aside|blockquote|caption|dd|div|dl|dt|figcaption|figure|footer|form"
     r"|h[1-6]|header|hr|li|ol|p|pre|section|table|tbody|td|tfoot|th|thead|tr|ul)"
 )
+_PARAGRAPH = re.compile(
+    r"^[ \t]*<p>((?:(?!</?p[\s>]).)*?)</p>[ \t]*$", re.MULTILINE | re.DOTALL | re.IGNORECASE
+)
+_TEX = re.compile(r"\$|\\\(|\\\[|\\begin\{")
+_VERBATIM = re.compile(r"\s*<(?:pre|script|style|textarea)\b", re.IGNORECASE)
 _ENDS_BLOCK = re.compile(rf"(?:</?{_BLOCK}\b[^>]*>|<!--.*-->)\s*$", re.IGNORECASE)
 _STARTS_BLOCK = re.compile(rf"\s*(?:</?{_BLOCK}\b|<!--)", re.IGNORECASE)
 
@@ -84,6 +94,25 @@ def open_wordpress(path: Path) -> Source:
     """The WordPress export at ``path`` as a Source; SourceError (with the line) if the file
     cannot be read or is not a well-formed WordPress export."""
     return _Reader(Path(path)).source()
+
+
+def body_source(content: str) -> str:
+    """A WordPress body (``content:encoded``) as the blog's Markdown source: math shortcodes as
+    TeX, bare ``<p>`` blocks as Markdown paragraphs, single line breaks as ``<br />``."""
+    body = convert_math(content.replace("\r\n", "\n").replace("\r", "\n"))
+    body = _PARAGRAPH.sub(lambda match: f"\n\n{match[1].strip()}\n\n", body)
+    return line_breaks(re.sub(r"\n{3,}", "\n\n", body).strip("\n"))
+
+
+def tex_in_html(body: str) -> bool:
+    """Whether TeX sits in an HTML block of ``body`` (not ``<pre>``), where the renderer passes
+    it through untypeset."""
+    return any(
+        token.type == "html_block"
+        and _TEX.search(token.content)
+        and not _VERBATIM.match(token.content)
+        for token in post_parser().parse(body)
+    )
 
 
 def convert_math(body: str) -> str:
@@ -102,7 +131,6 @@ def convert_math(body: str) -> str:
 def line_breaks(body: str) -> str:
     """WordPress's single line breaks inside a paragraph as ``<br />`` (what ``wpautop`` shows);
     blank lines stay paragraph breaks, and ``<pre>``, scripts and display math are left as is."""
-    body = body.replace("\r\n", "\n").replace("\r", "\n")
     parts, last = [], 0
     for match in _PROTECTED.finditer(body):
         parts += [_break_lines(body[last : match.start()]), match[0]]
@@ -315,12 +343,15 @@ class _Reader:
                 continue
             (categories if domain == "category" else tags).append(key)
         creator = _text(item, "{dc}creator").strip()
+        body = body_source(_text(item, "{content}encoded"))
+        if tex_in_html(body):
+            self.problems.append((where, "TeX inside an HTML block is not typeset: check it"))
         return SourcePost(
             key=f"wordpress:post:{post_id}",
             id=int(post_id),
             title=html.unescape(_text(item, "title")),
-            body=line_breaks(convert_math(_text(item, "{content}encoded"))),
-            body_format="html",
+            body=body,
+            body_format="markdown",
             status=state,
             kind=kind,
             slug=slug,

@@ -324,7 +324,8 @@ class _Writer:
             item = links[id(post)][0]
             self.posts[item.key] = post.pk
             self.count("posts", "created" if id(post) in new else "updated", item.where)
-        self.write_old_paths([(self.posts[item.key], item) for item in placed])
+        # Posts set aside for a new id get their old addresses when they are written.
+        self.write_old_paths([(self.posts[i.key], i) for i in placed if i.key in self.posts])
 
     def write_old_paths(self, placed: list[tuple[int, SourcePost]]):
         """Each post's old addresses (``OldPath``), exactly those the source lists now: one the

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from blog.importers import writer
 from blog.importers.source import SourceError
-from blog.importers.wordpress import convert_math, line_breaks, open_wordpress
+from blog.importers.wordpress import body_source, convert_math, line_breaks, open_wordpress
 from blog.models import Category, Comment, OldPath, Post, Tag
 from tests.factories import PostFactory
 
@@ -305,12 +305,33 @@ def test_math_shortcodes_become_the_blogs_tex():
 def test_single_line_breaks_follow_wpautop():
     assert line_breaks("a\nb\n\nc") == "a<br />\nb\n\nc"
     assert line_breaks("<ul>\n<li>x</li>\n</ul>") == "<ul>\n<li>x</li>\n</ul>"
-    assert line_breaks("a\r\n<div>b</div>") == "a\n<div>b</div>"
+    assert line_breaks("a\n<div>b</div>") == "a\n<div>b</div>"
     assert line_breaks("<pre>a\nb</pre>\nc\nd") == "<pre>a\nb</pre>\nc<br />\nd"
     assert line_breaks("$$\na\nb\n$$") == "$$\na\nb\n$$"
     assert line_breaks("\\begin{align}\na\\\\\nb\n\\end{align}") == (
         "\\begin{align}\na\\\\\nb\n\\end{align}"
     )
+
+
+def test_block_editor_paragraphs_become_markdown_paragraphs_and_their_math_is_typeset(export):
+    gutenberg = (
+        "<!-- wp:paragraph -->\r\n<p>欧拉公式 $latex e^{i\\pi}+1=0$ 很美</p>\r\n"
+        "<!-- /wp:paragraph -->\r\n\r\n<!-- wp:paragraph -->\r\n"
+        '<p class="note">注 $y$</p>\r\n<!-- /wp:paragraph -->'
+    )
+    assert body_source(gutenberg) == (
+        "<!-- wp:paragraph -->\n\n欧拉公式 $e^{i\\pi}+1=0$ 很美\n\n<!-- /wp:paragraph -->\n\n"
+        '<!-- wp:paragraph -->\n<p class="note">注 $y$</p>\n<!-- /wp:paragraph -->'
+    )
+    text = wxr(item(1, body=gutenberg), item(2, body="<pre>echo $HOME</pre>\n\n$x$"))
+    path = export(text)
+    out = run(path)
+    post = Post.objects.get(pk=1)
+    assert post.has_math and "<p>欧拉公式" in post.body_html
+    # The paragraph with a class stays an HTML block: its $y$ is reported, not typeset.
+    message = "TeX inside an HTML block is not typeset: check it"
+    assert f"{path} line {item_line(text, 1)}: {message}" in out
+    assert f"{path} line {item_line(text, 2)}: {message}" not in out
 
 
 OLD_FORMS = [

@@ -29,7 +29,7 @@ approved, 0 = pending, spam = spam, trash skipped; pingbacks and trackbacks skip
 
 Old addresses kept for redirects: ``/?p=N`` (and ``/?page_id=N`` for pages), the item's own
 ``<link>`` as the old site served it, and for posts the usual permalink structures
-``/yyyy/mm/dd/slug/``, ``/yyyy/mm/slug/`` and ``/archives/N/``.
+``/yyyy/mm/dd/slug/`` and ``/yyyy/mm/slug/`` (``/archives/N/`` is the post's address here).
 """
 
 import html
@@ -377,8 +377,6 @@ class _Reader:
         if kind == "post" and slug and local and local != ZERO_DATE:
             year, month, day = local[:4], local[5:7], local[8:10]
             paths += [f"/{year}/{month}/{day}/{slug}/", f"/{year}/{month}/{slug}/"]
-        if kind == "post":
-            paths.append(f"/archives/{post_id}/")
         return list(dict.fromkeys(paths))
 
     def views(self, item, where) -> int:

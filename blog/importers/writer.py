@@ -18,6 +18,8 @@ end. Decisions, all reported with the source's ``where``:
   lists and feeds, at its old URL); a post in several categories keeps the first;
 - a comment on a post missing from the source is skipped; a reply whose parent is missing becomes
   a top-level comment; an approved comment past the comment TeX limits is held for moderation;
+- a post's old addresses (``SourcePost.old_paths``) become ``OldPath`` rows redirecting to it,
+  exactly those the source lists now; one another post claimed first is reported and left to it;
 - reader counts never go down (a re-run after the blog has counted reads here keeps the larger);
 - an existing user keeps their password and details; imported users get unusable passwords.
 """

@@ -1,9 +1,14 @@
 """Input no view should ever see."""
 
+import logging
+
+from django.db import DatabaseError
 from django.http import HttpResponseBadRequest, HttpResponsePermanentRedirect
 from django.urls import reverse
 
 from .models import OldPath
+
+logger = logging.getLogger(__name__)
 
 
 class RejectNulBytesMiddleware:
@@ -35,7 +40,8 @@ class OldPathRedirectMiddleware:
     The query forms on the home page (``/?p=12``) are looked up before the page cache, which
     would otherwise serve them the home page; any other address only once the site has answered
     404, so an address that is a page here costs no query. Unknown old addresses stay what they
-    were (the home page, a 404).
+    were (the home page, a 404), and so do all of them while the database cannot be read (the home
+    page still comes from the page cache).
     """
 
     def __init__(self, get_response):
@@ -60,9 +66,19 @@ class OldPathRedirectMiddleware:
             for name in OldPath.QUERY_NAMES
             for value in request.GET.getlist(name)
         ]
-        post_id = (
-            OldPath.objects.filter(path__in=candidates).values_list("post_id", flat=True).first()
-        )
+        try:
+            post_id = (
+                OldPath.objects.filter(path__in=candidates)
+                .values_list("post_id", flat=True)
+                .first()
+            )
+        except DatabaseError:
+            logger.warning(
+                "old address %s not looked up: database error",
+                request.get_full_path(),
+                exc_info=True,
+            )
+            return None
         if post_id is None:
             return None
         return HttpResponsePermanentRedirect(reverse("blog:post_detail", args=[post_id]))

@@ -6,7 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -399,6 +399,21 @@ def test_home_query_forms_redirect_past_a_cached_home_page(export, client):
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/?utm_source=x").status_code == 200
     assert len(queries) == 0
+
+
+def test_a_failed_lookup_serves_the_cached_home_page_as_before(export, client, caplog):
+    run(export(wxr(item(12, slug="hello-world"))))
+    client.get("/")
+
+    def database_gone(execute, sql, params, many, context):
+        if "blog_oldpath" in sql:
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(database_gone):
+        response = client.get("/?p=12")
+    assert response.status_code == 200 and "/archives/12/" in response.content.decode()
+    assert "old address /?p=12 not looked up: database error" in caplog.text
 
 
 def test_odd_cases_are_imported_and_reported(export):

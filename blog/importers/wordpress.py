@@ -32,6 +32,7 @@ Old addresses kept for redirects: ``/?p=N`` (and ``/?page_id=N`` for pages), the
 ``/yyyy/mm/dd/slug/`` and ``/yyyy/mm/slug/`` (``/archives/N/`` is the post's address here).
 """
 
+import codecs
 import html
 import re
 from collections.abc import Iterator
@@ -69,6 +70,7 @@ VIEW_KEYS = ("views", "post_views_count")
 COMMENT_STATUS = {"1": "approved", "0": "pending", "spam": "spam"}
 CHUNK = 1 << 16
 
+_DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)[\"']")
 _LATEX_BLOCK = re.compile(r"\[latex(?:\s[^\]]*)?\](.*?)\[/latex\]", re.DOTALL | re.IGNORECASE)
 _LATEX_DOLLAR = re.compile(r"\$latex[= ](.*?[^\\])\$", re.DOTALL)
 _LATEX_OPTIONS = re.compile(r"(?:&(?:amp;)?(?:s|bg|fg)=[^&$]*)+$")
@@ -200,14 +202,21 @@ class _Reader:
             if builder is not None:
                 builder.data(text)
 
-        parser = expat.ParserCreate(namespace_separator=" ")
-        parser.buffer_text = True
-        parser.StartElementHandler = start
-        parser.EndElementHandler = end
-        parser.CharacterDataHandler = data
         try:
+            encoding = self.encoding()
+            # expat reads UTF-8 itself (its errors then name the line); a legacy encoding it
+            # lacks (GBK, Big5) is decoded by Python and fed to it as UTF-8.
+            parser = expat.ParserCreate(None if encoding == "utf-8" else "utf-8", " ")
+            parser.buffer_text = True
+            parser.StartElementHandler = start
+            parser.EndElementHandler = end
+            parser.CharacterDataHandler = data
             with self.path.open("rb") as file:
-                while chunk := file.read(CHUNK):
+                chunks = iter(lambda: file.read(CHUNK), b"")
+                if encoding != "utf-8":
+                    decoder = codecs.getincrementaldecoder(encoding)()
+                    chunks = (decoder.decode(chunk).encode() for chunk in chunks)
+                for chunk in chunks:
                     parser.Parse(chunk, False)
                     yield from found
                     found.clear()
@@ -218,8 +227,22 @@ class _Reader:
             raise SourceError(
                 f"{self.where(error.lineno)}, column {error.offset + 1}: malformed XML ({message})"
             ) from error
+        except UnicodeDecodeError as error:
+            raise SourceError(f"{self.path}: not valid {encoding} text ({error.reason})") from error
         except OSError as error:
             raise SourceError(f"cannot read {self.path}: {error.strerror}") from error
+
+    def encoding(self) -> str:
+        """The encoding the file's XML declaration names ("utf-8" when none, or one expat reads
+        itself); SourceError for one Python does not know."""
+        with self.path.open("rb") as file:
+            declared = _DECLARED_ENCODING.match(file.read(200))
+        name = declared[1].decode("ascii") if declared else "utf-8"
+        try:
+            name = codecs.lookup(name).name
+        except LookupError:
+            raise SourceError(f"{self.path}: unknown encoding {name!r}") from None
+        return "utf-8" if name in ("utf-8", "ascii", "iso8859-1", "utf-16") else name
 
     def source(self) -> Source:
         counts = {"item": 0, f"{WP}comment": 0}

@@ -519,6 +519,50 @@ def test_files_that_are_not_exports_are_refused(export, text, message):
     assert not Post.objects.exists()
 
 
+def test_media_dir_is_copied_and_wp_content_links_rewritten(export, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    uploads = tmp_path / "uploads"
+    (uploads / "2024" / "05").mkdir(parents=True)
+    (uploads / "2024" / "05" / "a.png").write_bytes(b"\x89PNG fake")
+    body = (
+        f'<img src="{SITE}/wp-content/uploads/2024/05/a.png" /> '
+        '<img src="/wp-content/uploads/2024/05/a.png" /> '
+        '<img src="http://blog.example.com/wp-content/uploads/2024/05/gone.png" />'
+    )
+    out = run(export(wxr(item(1, body=body))), "--media-dir", uploads, verbosity=2)
+    stored = Post.objects.get(pk=1).body
+    assert stored.count('"/media/wordpress/2024/05/a.png"') == 2
+    assert "gone.png: not in the media folder, link kept" in out
+    assert (settings.MEDIA_ROOT / "wordpress/2024/05/a.png").read_bytes() == b"\x89PNG fake"
+
+
+def test_verbosity_three_lists_every_record_and_zero_prints_nothing(export):
+    path = export(small_blog())
+    assert run(path, "--dry-run", verbosity=0) == ""
+    out = run(path, verbosity=3)
+    assert f"  created post  {path} line {item_line(small_blog(), 12)}" in out
+    assert out.count(" created comment ") == 4
+
+
+def test_a_legacy_gbk_export_is_read(tmp_path):
+    text = wxr(item(1, "你好，世界", "旧博客的正文", comments=[comment(1, "沙发")]))
+    path = tmp_path / "gbk.xml"
+    path.write_bytes(text.replace('encoding="UTF-8"', 'encoding="GBK"').encode("gbk"))
+    run(path)
+    post = Post.objects.get(pk=1)
+    assert (post.title, post.body) == ("你好，世界", "旧博客的正文")
+    assert post.comments.get().body == "沙发"
+
+
+def test_bytes_that_are_not_utf8_are_a_clear_error_with_their_line(tmp_path):
+    text = wxr(item(1, "标题", "坏字节在此 X"))
+    path = tmp_path / "bad.xml"
+    path.write_bytes(text.encode().replace("此 X".encode(), "此 ".encode() + b"\xff"))
+    with pytest.raises(CommandError, match=rf"{path} line {line_of(text, '坏字节')}, column"):
+        run(path)
+    assert not Post.objects.exists()
+
+
 def test_a_missing_file_is_a_clear_error(tmp_path, db):
     with pytest.raises(CommandError, match=r"cannot read .*missing\.xml"):
         run(tmp_path / "missing.xml")

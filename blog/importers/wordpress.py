@@ -109,6 +109,8 @@ def body_source(content: str) -> str:
 def tex_in_html(body: str) -> bool:
     """Whether TeX sits in an HTML block of ``body`` (not ``<pre>``), where the renderer passes
     it through untypeset."""
+    if not _TEX.search(body):
+        return False
     return any(
         token.type == "html_block"
         and _TEX.search(token.content)

@@ -52,9 +52,7 @@ from .source import Source, SourceAuthor, SourceComment, SourceError, SourcePost
 WP = "{wp}"
 NAMESPACES = {
     "http://purl.org/rss/1.0/modules/content/": "{content}",
-    "http://wordpress.org/export/1.2/excerpt/": "{excerpt}",
     "http://purl.org/dc/elements/1.1/": "{dc}",
-    "http://wellformedweb.org/CommentAPI/": "{wfw}",
 }
 ZERO_DATE = "0000-00-00 00:00:00"
 STATUS = {
@@ -102,8 +100,8 @@ def body_source(content: str) -> str:
     """A WordPress body (``content:encoded``) as the blog's Markdown source: math shortcodes as
     TeX, bare ``<p>`` blocks as Markdown paragraphs, single line breaks as ``<br />``."""
     body = convert_math(content.replace("\r\n", "\n").replace("\r", "\n"))
-    body = _PARAGRAPH.sub(lambda match: f"\n\n{match[1].strip()}\n\n", body)
-    return line_breaks(re.sub(r"\n{3,}", "\n\n", body).strip("\n"))
+    body = _PARAGRAPH.sub(lambda match: f"\n{match[1].strip()}\n", body)
+    return line_breaks(body.strip("\n"))
 
 
 def tex_in_html(body: str) -> bool:

@@ -307,6 +307,7 @@ def test_single_line_breaks_follow_wpautop():
     assert line_breaks("<ul>\n<li>x</li>\n</ul>") == "<ul>\n<li>x</li>\n</ul>"
     assert line_breaks("a\n<div>b</div>") == "a\n<div>b</div>"
     assert line_breaks("<pre>a\nb</pre>\nc\nd") == "<pre>a\nb</pre>\nc<br />\nd"
+    assert body_source("<pre>a\n\n\n\nb</pre>\n<p>c</p>") == "<pre>a\n\n\n\nb</pre>\n\nc"
     assert line_breaks("$$\na\nb\n$$") == "$$\na\nb\n$$"
     assert line_breaks("\\begin{align}\na\\\\\nb\n\\end{align}") == (
         "\\begin{align}\na\\\\\nb\n\\end{align}"

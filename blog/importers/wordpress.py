@@ -24,7 +24,7 @@ of WP-LaTeX and similar plugins, ``[latex]…[/latex]`` and ``$latex …$`` (its
 options dropped), become the blog's ``$…$``. TeX left inside other HTML blocks (``<div>``,
 ``<table>``) is passed through untypeset and reported.
 
-Comments (``wp:comment``): threaded by ``wp:comment_parent``, ``wp:comment_approved`` 1 =
+Comments (``wp:comment``): bodies as Markdown (``comment_source``), threaded by ``wp:comment_parent``, ``wp:comment_approved`` 1 =
 approved, 0 = pending, spam = spam, trash skipped; pingbacks and trackbacks skipped and reported.
 
 Old addresses kept for redirects: ``/?p=N`` (and ``/?page_id=N`` for pages), the item's own
@@ -68,6 +68,25 @@ VIEW_KEYS = ("views", "post_views_count")
 COMMENT_STATUS = {"1": "approved", "0": "pending", "spam": "spam"}
 CHUNK = 1 << 16
 
+_COMMENT_TAGS = [
+    (re.compile(rf"</?{tag}(?:\s[^>]*)?>", re.IGNORECASE), markdown)
+    for tags, markdown in (
+        (("strong", "b"), "**"),
+        (("em", "i"), "*"),
+        (("code",), "`"),
+        (("del", "s", "strike"), "~~"),
+        (("abbr", "acronym", "cite", "q"), ""),
+    )
+    for tag in tags
+] + [
+    (
+        re.compile(r"<a\s[^>]*?href=([\"'])(.*?)\1[^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL),
+        # A link elsewhere than the web (an old "#comment-12" reply anchor) keeps its text.
+        lambda m: f"[{m[3]}]({m[2]})" if re.match(r"https?://", m[2], re.IGNORECASE) else m[3],
+    ),
+]
+_QUOTE = re.compile(r"<blockquote[^>]*>(.*?)</blockquote>", re.IGNORECASE | re.DOTALL)
+_QUOTED_LINE = re.compile(r"^", re.MULTILINE)
 _DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)[\"']")
 _LATEX_BLOCK = re.compile(r"\[latex(?:\s[^\]]*)?\](.*?)\[/latex\]", re.DOTALL | re.IGNORECASE)
 _LATEX_DOLLAR = re.compile(r"\$latex[= ](.*?[^\\])\$", re.DOTALL)
@@ -115,6 +134,18 @@ def tex_in_html(body: str) -> bool:
         and not _VERBATIM.match(token.content)
         for token in post_parser().parse(body)
     )
+
+
+def comment_source(content: str) -> str:
+    """A WordPress comment as the Markdown of a new comment here: the tags WordPress lets
+    commenters use (``<strong>``, ``<em>``, ``<code>``, ``<a href>``, ``<blockquote>``…) become
+    their Markdown, and any other tag stays text (the comment renderer shows it escaped, as for
+    a new comment). Math shortcodes become TeX."""
+    text = convert_math(content.replace("\r\n", "\n").replace("\r", "\n"))
+    for pattern, replacement in _COMMENT_TAGS:
+        text = pattern.sub(replacement, text)
+    text = _QUOTE.sub(lambda m: "\n\n" + _QUOTED_LINE.sub("> ", m[1].strip()) + "\n\n", text)
+    return text.strip()
 
 
 def convert_math(body: str) -> str:
@@ -461,7 +492,7 @@ class _Reader:
             key=f"wordpress:comment:{comment_id}",
             post_key=f"wordpress:post:{post_id}",
             author_name=html.unescape(_text(element, "comment_author")),
-            body=_text(element, "comment_content"),
+            body=comment_source(_text(element, "comment_content")),
             created_at=created_at,
             status=COMMENT_STATUS.get(approved, "pending"),
             parent_key=f"wordpress:comment:{parent}" if parent not in ("", "0") else None,

@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from blog.importers import writer
 from blog.importers.source import SourceError
-from blog.importers.wordpress import body_source, convert_math, line_breaks, open_wordpress
+from blog.importers.wordpress import (
+    body_source,
+    comment_source,
+    convert_math,
+    line_breaks,
+    open_wordpress,
+)
 from blog.models import Category, Comment, OldPath, Post, Tag
 from tests.factories import PostFactory
 
@@ -333,6 +339,25 @@ def test_block_editor_paragraphs_become_markdown_paragraphs_and_their_math_is_ty
     message = "TeX inside an HTML block is not typeset: check it"
     assert f"{path} line {item_line(text, 1)}: {message}" in out
     assert f"{path} line {item_line(text, 2)}: {message}" not in out
+
+
+def test_comment_html_becomes_markdown_and_the_rest_stays_text(export):
+    assert (
+        comment_source(
+            '<strong>粗</strong> <em>斜</em> <code>x</code> <a href="https://a.example/" '
+            'rel="nofollow">链接</a> <del>删</del> <abbr title="t">缩</abbr>'
+        )
+        == "**粗** *斜* `x` [链接](https://a.example/) ~~删~~ 缩"
+    )
+    assert comment_source('<a href="#comment-12">@读者</a> 同意') == "@读者 同意"
+    assert comment_source("<blockquote>引用\n第二行</blockquote>回复") == "> 引用\n> 第二行\n\n回复"
+    hostile = '<a href="javascript:alert(1)">点</a> <img src=x onerror=alert(1)> $latex x$'
+    run(export(wxr(item(1, comments=[comment(1, hostile), comment(2, "<b>好</b>")]))))
+    bad, good = Comment.objects.order_by("number")
+    assert "<b>好</b>" not in good.body_html and "<strong>好</strong>" in good.body_html
+    assert "javascript:" not in bad.body_html and "<img" not in bad.body_html
+    assert bad.body.startswith("点 <img") and "<a " not in bad.body_html
+    assert "&lt;img" in bad.body_html and bad.has_math
 
 
 OLD_FORMS = [

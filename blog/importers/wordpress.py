@@ -191,20 +191,20 @@ class _Reader:
         self.path = path
         self.problems: list[tuple[str, str]] = []
         self.author_of_id: dict[str, str] = {}
+        self.terms: set[str] = set()  # the keys of the categories and tags the export lists
 
     def where(self, line: int) -> str:
         return f"{self.path} line {line}"
 
     def elements(self, keep: set[str], counts: dict[str, int] | None = None):
-        """(tag, line, element) for each element named in ``keep`` (built whole, then dropped),
-        streaming the file; ``counts`` counts items and comments along the way."""
-        found: list[tuple[str, int, Element]] = []
+        """Each element named in ``keep`` (built whole, then dropped), streaming the file;
+        ``counts`` counts items and comments along the way."""
+        found: list[_Element] = []
         builder: TreeBuilder | None = None
-        depth = 0
-        record: tuple[str, int, int] = ("", 0, 0)  # tag, line, depth of the element being built
+        depth = record_depth = 0  # record_depth: where the element being built starts
 
         def start(name, attributes):
-            nonlocal builder, record, depth
+            nonlocal builder, depth, record_depth
             tag, line = _tag(name), parser.CurrentLineNumber
             depth += 1
             if depth == 1 and tag != "rss":
@@ -215,7 +215,7 @@ class _Reader:
             if counts is not None and tag in counts:
                 counts[tag] += 1
             if builder is None and tag in keep:
-                builder, record = TreeBuilder(element_factory=_Element), (tag, line, depth)
+                builder, record_depth = TreeBuilder(element_factory=_Element), depth
             if builder is not None:
                 element = builder.start(tag, {_tag(k): v for k, v in attributes.items()})
                 element.line = line
@@ -225,8 +225,8 @@ class _Reader:
             depth -= 1
             if builder is not None:
                 builder.end(_tag(name))
-                if depth < record[2]:
-                    found.append((record[0], record[1], builder.close()))
+                if depth < record_depth:
+                    found.append(builder.close())
                     builder = None
 
         def data(text):
@@ -278,10 +278,10 @@ class _Reader:
     def source(self) -> Source:
         counts = {"item": 0, f"{WP}comment": 0}
         authors, terms, site = [], [], ""
-        for tag, line, element in self.elements(
+        for element in self.elements(
             {f"{WP}author", f"{WP}category", f"{WP}tag", f"{WP}base_site_url"}, counts
         ):
-            where = self.where(line)
+            tag, where = element.tag, self.where(element.line)
             if tag == f"{WP}author":
                 author = self.author(element, where)
                 if author:
@@ -348,13 +348,9 @@ class _Reader:
             where=where,
         )
 
-    def items(self) -> Iterator[tuple[str, Element]]:
-        for _tag_name, line, element in self.elements({"item"}):
-            yield self.where(line), element
-
     def posts(self) -> Iterator[SourcePost]:
-        for where, item in self.items():
-            post = self.post(item, where)
+        for item in self.elements({"item"}):
+            post = self.post(item, self.where(item.line))
             if post:
                 yield post
 
@@ -463,7 +459,7 @@ class _Reader:
         return None
 
     def comments(self) -> Iterator[SourceComment]:
-        for _where, item in self.items():
+        for item in self.elements({"item"}):
             post_id = _text(item, "post_id").strip()
             for element in item.findall(f"{WP}comment"):
                 comment = self.comment(element, post_id, self.where(element.line))

@@ -399,8 +399,10 @@ def test_pages_and_the_links_of_the_old_site_redirect(export, client):
     ]:
         response = client.get(old)
         assert (response.status_code, response.get("Location")) == (301, target), old
-    # The post's own address here is no old address.
+    # The post's own address here is no old address: WordPress's /archives/N is the post.
     assert not OldPath.objects.filter(path="/archives/21").exists()
+    response = client.get("/archives/21")
+    assert (response.status_code, response["Location"]) == (301, "/archives/21/")
 
 
 def test_unknown_old_addresses_stay_what_they_were(export, client):

@@ -44,6 +44,7 @@ from django.conf import settings
 from django.core.management import call_command
 from blog.importers import writer
 from blog.importers.typecho import open_typecho
+from blog.models import Comment, Post
 
 call_command("migrate", verbosity=0)
 if os.environ["BENCH_TYPESET"] == "1":
@@ -81,6 +82,9 @@ print(json.dumps({
     "posts": dict(report.counts["posts"]),
     "comments": dict(report.counts["comments"]),
     "problems": len(report.problems),
+    "math_posts": Post.objects.filter(has_math=True).count(),
+    "typeset_posts": Post.objects.filter(math_typeset=True).count(),
+    "typeset_comments": Comment.objects.filter(math_typeset=True).count(),
 }))
 """
 
@@ -213,7 +217,9 @@ def main():
             f"{args.database}, typesetting {'on' if args.typeset else 'off'}: "
             f"{result['seconds']} s, {result['rate']} records/s, RSS {result['rss_tenth_mib']} MiB "
             f"after 10% of comments, {result['rss_end_mib']} MiB at the end, peak "
-            f"{result['peak_mib']} MiB"
+            f"{result['peak_mib']} MiB; {result['typeset_posts']} of {result['math_posts']} posts "
+            f"with math and {result['typeset_comments']} comments typeset on the server; "
+            f"{result['problems']} problems reported"
         )
     base, full = results["baseline (1/10)"], results["full"]
     print(

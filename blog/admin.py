@@ -71,7 +71,16 @@ class PostAdmin(PlainHelpTextMixin, MarkdownxModelAdmin):
         (None, {"fields": ("title", "body")}),
         (
             _("Publishing"),
-            {"fields": ("status", "published_at", "comments_open", "created_at", "updated_at")},
+            {
+                "fields": (
+                    "status",
+                    "published_at",
+                    "comments_open",
+                    "is_page",
+                    "created_at",
+                    "updated_at",
+                )
+            },
         ),
         (_("Filing"), {"fields": ("category", "tags", ("series", "series_part"))}),
         (_("Readers"), {"fields": ("reader_count", "reader_trend")}),

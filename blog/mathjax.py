@@ -169,6 +169,10 @@ class Worker:
 
 
 WORKER = Worker()
+# Documents per request: a long post's body and teaser take MathJax up to a second or two on a
+# busy machine, so a request of 20 (10 posts) stays well inside BLOG_MATHJAX_TIMEOUT. Even, so
+# that a post's body and teaser go in the same request.
+BATCH_DOCUMENTS = 20
 atexit.register(WORKER.stop)
 
 
@@ -192,13 +196,13 @@ def typeset_post(html: str, teaser_html: str) -> TypesetPost | None:
 
 
 def typeset_posts(posts: list[tuple[str, str]]) -> list[TypesetPost | None]:
-    """``typeset_post`` for many (body, teaser) pairs in one request to the worker (an import
-    typesets posts by the hundred); all None when Node is unavailable or fails."""
-    documents = typeset([{"html": html} for pair in posts for html in pair]) if posts else None
-    if not documents:
-        return [None] * len(posts)
+    """``typeset_post`` for many (body, teaser) pairs, a few posts per request to the worker
+    (an import typesets thousands); None for those Node could not typeset."""
+    documents = _typeset_in_batches([{"html": html} for pair in posts for html in pair])
     return [
         TypesetPost(body, _TEASER_TARGET.sub("", _TEASER_REF.sub(r"\g<ref>", teaser)))
+        if body is not None and teaser is not None
+        else None
         for body, teaser in zip(documents[::2], documents[1::2], strict=True)
     ]
 
@@ -210,18 +214,23 @@ def typeset_comment(html: str, number: int) -> str | None:
 
 
 def typeset_comments(comments: list[tuple[str, int]]) -> list[str | None]:
-    """``typeset_comment`` for many (html, number) pairs in one request to the worker."""
-    documents = (
-        typeset(
-            [
-                {"html": html, "profile": "comment", "idPrefix": f"mjx-c{number}-eqn:"}
-                for html, number in comments
-            ]
-        )
-        if comments
-        else None
+    """``typeset_comment`` for many (html, number) pairs, in a few requests to the worker."""
+    return _typeset_in_batches(
+        [
+            {"html": html, "profile": "comment", "idPrefix": f"mjx-c{number}-eqn:"}
+            for html, number in comments
+        ]
     )
-    return documents or [None] * len(comments)
+
+
+def _typeset_in_batches(documents: list[dict]) -> list[str | None]:
+    """Each document typeset, ``BATCH_DOCUMENTS`` per request (one request must finish within
+    ``BLOG_MATHJAX_TIMEOUT``); None for the documents of a request that failed."""
+    results = []
+    for start in range(0, len(documents), BATCH_DOCUMENTS):
+        batch = documents[start : start + BATCH_DOCUMENTS]
+        results += typeset(batch) or [None] * len(batch)
+    return results
 
 
 def mathml_only(html: str) -> str:

@@ -2,7 +2,8 @@
 
 A reader (``typecho.py``, ``wordpress.py``) turns its source into a ``Source``: authors and terms
 as small lists, posts and comments as iterators (streamed: a kexue.fm-sized blog has tens of
-thousands of comments). Every record has a ``key`` stable across runs (e.g. ``"typecho:cid:12"``),
+thousands of comments). Every record has a ``key`` stable across runs (e.g. ``"typecho:cid:12"``,
+always starting with the source's ``name`` and a colon: series detection looks for those posts),
 which is how re-running an import updates what it wrote before instead of duplicating it, and a
 ``where`` naming its place in the source for reports ("typecho_contents cid=12",
 "export.xml line 340").

@@ -40,6 +40,7 @@ from django.db.models import Max, Q
 from django.urls import reverse
 from tqdm import tqdm
 
+from blog import mathjax
 from blog.comments.html import render as render_comment
 from blog.comments.tex import comment_problem
 from blog.db import free_slug, reset_sequences
@@ -297,6 +298,13 @@ class _Writer:
             (created if is_new else updated).append(post)
             links[id(post)] = (item, tags, authors)
         render_posts(rendered)
+        if mathjax.node():
+            for post in rendered:
+                if post.has_math and not post.math_typeset:
+                    where = links[id(post)][0].where
+                    self.report.problem(
+                        where, "MathJax failed (see the log): math left to the browser"
+                    )
         Post.objects.bulk_create(created)
         # bulk_create stamped created_at/updated_at with now: the source's dates replace them.
         for post in created:

@@ -7,7 +7,7 @@ typecho/typecho), with the ``metas.parent`` column Typecho 1.0 added and, option
 
 import sqlite3
 import uuid
-from contextlib import suppress
+from contextlib import closing, suppress
 
 import pymysql
 
@@ -190,10 +190,19 @@ class TypechoDB:
         self.engine, self.prefix = engine, prefix
         if engine == "mariadb":
             self.name = f"typecho_test_{uuid.uuid4().hex[:12]}"
-            server = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER)
-            with server.cursor() as cursor:
+            with _server() as server, server.cursor() as cursor:
                 cursor.execute(f"CREATE DATABASE `{self.name}` CHARACTER SET {charset}")
-            server.close()
+            self.url = f"mysql://{MYSQL_USER}@{MYSQL_HOST}:{MYSQL_PORT}/{self.name}"
+        else:
+            self.url = f"sqlite:///{path}"
+        try:
+            self._create_tables(path, charset, views)
+        except BaseException:
+            self.drop()
+            raise
+
+    def _create_tables(self, path, charset, views):
+        if self.engine == "mariadb":
             self.connection = pymysql.connect(
                 host=MYSQL_HOST,
                 port=MYSQL_PORT,
@@ -202,18 +211,15 @@ class TypechoDB:
                 charset="utf8mb4",
                 autocommit=True,
             )
-            self.url = f"mysql://{MYSQL_USER}@{MYSQL_HOST}:{MYSQL_PORT}/{self.name}"
             with self.connection.cursor() as cursor:
-                for statement in MYSQL_DDL.format(p=prefix, charset=charset).split(";\n"):
+                for statement in MYSQL_DDL.format(p=self.prefix, charset=charset).split(";\n"):
                     if statement.strip():
                         cursor.execute(statement)
         else:
-            self.path = path
             self.connection = sqlite3.connect(path, isolation_level=None)
-            self.connection.executescript(SQLITE_DDL.format(p=prefix))
-            self.url = f"sqlite:///{path}"
+            self.connection.executescript(SQLITE_DDL.format(p=self.prefix))
         if views:
-            self.execute(f"ALTER TABLE {prefix}contents ADD COLUMN views int(10) default '0'")
+            self.execute(f"ALTER TABLE {self.prefix}contents ADD COLUMN views int(10) default '0'")
 
     def execute(self, sql: str, params=()):
         if self.engine == "mariadb":
@@ -245,6 +251,11 @@ class TypechoDB:
 
     def drop(self) -> None:
         if self.engine == "mariadb":
-            with suppress(pymysql.Error), self.connection.cursor() as cursor:
-                cursor.execute(f"DROP DATABASE `{self.name}`")
-        self.connection.close()
+            with suppress(pymysql.Error), _server() as server, server.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS `{self.name}`")
+        if connection := getattr(self, "connection", None):
+            connection.close()
+
+
+def _server():
+    return closing(pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER))

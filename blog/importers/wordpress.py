@@ -22,7 +22,8 @@ block tags, in ``<pre>`` and in display math); a bare ``<p>…</p>`` on its own 
 editor's paragraphs) becomes a Markdown paragraph, so the math in it is typeset. Math shortcodes
 of WP-LaTeX and similar plugins, ``[latex]…[/latex]`` and ``$latex …$`` (its ``&s=…&bg=…&fg=…``
 options dropped), become the blog's ``$…$``. TeX left inside other HTML blocks (``<div>``,
-``<table>``) is passed through untypeset and reported.
+``<table>``) is passed through untypeset and reported, and so are the other common shortcodes
+(``[caption]``, ``[gallery]``, ``[embed]``…), which stay as text.
 
 Comments (``wp:comment``): bodies as Markdown (``comment_source``), threaded by ``wp:comment_parent``, ``wp:comment_approved`` 1 =
 approved, 0 = pending, spam = spam, trash skipped; pingbacks and trackbacks skipped and reported.
@@ -87,6 +88,7 @@ _COMMENT_TAGS = [
 ]
 _QUOTE = re.compile(r"<blockquote[^>]*>(.*?)</blockquote>", re.IGNORECASE | re.DOTALL)
 _QUOTED_LINE = re.compile(r"^", re.MULTILINE)
+_SHORTCODE = re.compile(r"\[(caption|gallery|embed|audio|video|playlist|code|sourcecode)\b")
 _DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)[\"']")
 _LATEX_BLOCK = re.compile(r"\[latex(?:\s[^\]]*)?\](.*?)\[/latex\]", re.DOTALL | re.IGNORECASE)
 _LATEX_DOLLAR = re.compile(r"\$latex[= ](.*?[^\\])\$", re.DOTALL)
@@ -396,6 +398,8 @@ class _Reader:
         body = body_source(_text(item, "{content}encoded"))
         if tex_in_html(body):
             self.problems.append((where, "TeX inside an HTML block is not typeset: check it"))
+        for shortcode in dict.fromkeys(_SHORTCODE.findall(body)):
+            self.problems.append((where, f"[{shortcode}] shortcode kept as text: check it"))
         return SourcePost(
             key=f"wordpress:post:{post_id}",
             id=int(post_id),

@@ -349,7 +349,7 @@ class _Writer:
                 claimed = self.old_paths.get(path)
                 if path == own or claimed == post_id:
                     continue
-                if not path.startswith("/") or len(path) > OldPath.path.field.max_length:
+                if path[:1] != "/" or path == "/" or len(path) > OldPath.path.field.max_length:
                     self.report.problem(item.where, f"old address {address!r} unusable: ignored")
                 elif claimed is not None:
                     self.report.problem(

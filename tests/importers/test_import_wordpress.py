@@ -461,6 +461,7 @@ def test_odd_cases_are_imported_and_reported(export):
         item(5, "乱填的浏览数", meta=[("views", "很多")]),
         item(6, "自定义类型", kind="product"),
         item(7, "短代码", '[caption id="1"]<img src="a.png" /> 图[/caption] [gallery ids="1"]'),
+        item(8, "超长别名", slug="长" * 600),
     )
     path = export(text)
     out = run(path, verbosity=2)
@@ -473,6 +474,7 @@ def test_odd_cases_are_imported_and_reported(export):
     assert Post.objects.filter(pk__in=[2, 3]).count() == 2  # duplicate slugs: both imported
     assert OldPath.objects.get(path="/2024/05/same").post_id == 2
     assert Post.objects.get(pk=5).reader_count == 0
+    assert list(OldPath.objects.filter(post_id=8).values_list("path", flat=True)) == ["/?p=8"]
     assert not Post.objects.filter(pk=6).exists()
     where = f"{path} line"
     for post_id, message in [
@@ -483,6 +485,7 @@ def test_odd_cases_are_imported_and_reported(export):
         (6, "post type 'product': skipped"),
         (7, "[caption] shortcode kept as text: check it"),
         (7, "[gallery] shortcode kept as text: check it"),
+        (8, f"old address '/2024/05/13/{'长' * 600}/' unusable: ignored"),
     ]:
         assert f"{where} {item_line(text, post_id)}: {message}" in out, message
     assert f"{where} {line_of(text, comment(1, '孤儿回复', parent=99))}: reply to" in out

@@ -103,17 +103,25 @@ def render_preview(source: str) -> str:
 
 def render_comment(source: str) -> str:
     """Comment Markdown with raw HTML off. The caller must still sanitise the result (nh3)."""
-    return _restore_pipes(comment_parser().render(_protect_pipes(source)))
+    return parse_comment(source)[0]
 
 
 def comment_tokens(source: str) -> list[Token]:
     """The parsed tokens of a comment (for its excerpt); ``|`` in inline math restored."""
-    tokens = comment_parser().parse(_protect_pipes(source))
+    return parse_comment(source)[1]
+
+
+def parse_comment(source: str) -> tuple[str, list[Token]]:
+    """``render_comment`` and ``comment_tokens`` from one parse (an import renders thousands)."""
+    md = comment_parser()
+    env = {}
+    tokens = md.parse(_protect_pipes(source), env)
+    html = _restore_pipes(md.renderer.render(tokens, md.options, env))
     for token in tokens:
         for child in token.children or ():
             child.content = _restore_pipes(child.content)
         token.content = _restore_pipes(token.content)
-    return tokens
+    return html, tokens
 
 
 def _protect_pipes(source: str) -> str:

@@ -48,9 +48,9 @@ class RenderedComment:
 
 
 def render(source: str) -> RenderedComment:
-    tokens = markup.comment_tokens(source)
+    html, tokens = markup.parse_comment(source)
     return RenderedComment(
-        html=sanitise(markup.render_comment(source)),
+        html=sanitise(html),
         excerpt=excerpt(tokens),
         has_math=markup.contains_math(tokens),
     )

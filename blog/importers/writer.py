@@ -175,7 +175,8 @@ class _Writer:
                 bar.update(len(batch))
             # Posts whose id is taken here get new ids once every kept id is in (a new id from
             # the sequence could otherwise be one a later batch keeps).
-            reset_sequences(Post)
+            if self.renumbered:
+                reset_sequences(Post)
             for batch in batched(self.renumbered, POST_BATCH):
                 self.write_posts(list(batch), renumber=True)
         with self.bar(self.source.comment_count, "comments") as bar:
@@ -254,13 +255,14 @@ class _Writer:
             .values_list("post_id", "author_id")
         ):
             authors_of[post_id].append(author_id)
-        created, updated, rendered, links, placed = [], [], [], {}, []
+        created, updated, rendered, links = [], [], [], {}
+        placed: dict[str, SourcePost] = {}  # this batch's posts by key, the first of each key
         for item in batch:
-            if item.key in self.posts:
+            if item.key in self.posts or item.key in placed:
                 self.report.problem(item.where, f"{item.key} appears twice in the source: skipped")
                 self.count("posts", "skipped", item.where)
                 continue
-            placed.append(item)
+            placed[item.key] = item
             post = by_key.get(item.key)
             if post is None:
                 holder = by_id.get(item.id) if item.id else None
@@ -335,7 +337,7 @@ class _Writer:
             self.posts[item.key] = post.pk
             self.count("posts", "created" if id(post) in new else "updated", item.where)
         # Posts set aside for a new id get their old addresses when they are written.
-        self.write_old_paths([(self.posts[i.key], i) for i in placed if i.key in self.posts])
+        self.write_old_paths([(self.posts[k], i) for k, i in placed.items() if k in self.posts])
 
     def write_old_paths(self, placed: list[tuple[int, SourcePost]]):
         """Each post's old addresses (``OldPath``), exactly those the source lists now: one the
@@ -433,13 +435,19 @@ class _Writer:
             .values_list("post_id", "last")
         )
         created, updated, later_parents = [], [], []
-        where = {item.key: item.where for item in batch}
+        where, keys = {item.key: item.where for item in batch}, set()
         for item in batch:
             post_id = self.posts.get(item.post_key)
-            if post_id is None:
-                self.report.problem(item.where, f"on {item.post_key}, not in the source: skipped")
+            if post_id is None or item.key in keys:
+                problem = (
+                    f"on {item.post_key}, not in the source"
+                    if post_id is None
+                    else f"{item.key} appears twice in the source"
+                )
+                self.report.problem(item.where, f"{problem}: skipped")
                 self.count("comments", "skipped", item.where)
                 continue
+            keys.add(item.key)
             comment = by_key.get(item.key) or Comment(post_id=post_id)
             wanted = self.wanted_comment(item, post_id)
             parent_id = parents.get(item.parent_key) if item.parent_key else None
@@ -447,6 +455,8 @@ class _Writer:
                 wanted["parent_id"] = parent_id
             if comment.pk and all(getattr(comment, k) == v for k, v in wanted.items()):
                 self.count("comments", "unchanged", item.where)
+                if item.parent_key and parent_id is None:
+                    self.orphans.append((comment.pk, item.parent_key, item.where))
                 continue
             for name, value in wanted.items():
                 setattr(comment, name, value)

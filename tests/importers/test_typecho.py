@@ -261,6 +261,10 @@ def test_odd_cases_are_imported_and_reported(typecho):
     assert comments["typecho:coid:3"].parent == comments["typecho:coid:4"]
     assert comments["typecho:coid:5"].website == ""
     assert "comments: 4 created, 0 updated, 0 unchanged, 1 skipped" in out
+    again = run(typecho, verbosity=2)
+    assert "comments: 0 created, 0 updated, 4 unchanged, 1 skipped" in again
+    # The same problems, every run.
+    assert again[again.index("Problems") :] == out[out.index("Problems") :]
 
 
 def test_non_utf8_legacy_text_is_decoded_and_reported(tmp_path):
@@ -471,6 +475,8 @@ def test_bad_urls_and_prefixes_are_clear_errors(tmp_path, db):
     database = TypechoDB("sqlite", path=tmp_path / "t.db")
     with pytest.raises(CommandError, match="no table wp_users"):
         call_command("import_typecho", database.url, "--prefix", "wp_")
+    with pytest.raises(CommandError, match="not a directory; nothing imported"):
+        call_command("import_typecho", database.url, "--media-dir", tmp_path / "none")
     database.drop()
     with pytest.raises(CommandError, match="cannot open"):
         call_command("import_typecho", "mysql://root@127.0.0.1:1/typecho")
@@ -527,3 +533,42 @@ def test_the_progress_bar_shows_counts_and_rate_on_stderr(typecho, capsys):
     err = capsys.readouterr().err
     assert "2/2" in err and "posts/s" in err
     assert "4/4" in err and "comments/s" in err
+
+
+def test_a_record_given_twice_by_a_reader_is_imported_once_and_reported(db):
+    """The writer's own guard (Typecho's keys are unique; another reader's may not be)."""
+    from blog.importers import writer
+    from blog.importers.source import Source, SourceComment, SourcePost
+
+    moment = datetime.fromtimestamp(T0, UTC)
+    twice = [
+        SourcePost(
+            key="x:1",
+            title=title,
+            body="正文",
+            body_format="markdown",
+            status="published",
+            published_at=moment,
+            where=f"line {n}",
+        )
+        for n, title in ((1, "第一次"), (2, "第二次"))
+    ]
+    comments = [
+        SourceComment(
+            key="x:c1",
+            post_key="x:1",
+            author_name="读者",
+            body=body,
+            created_at=moment,
+            status="approved",
+            where=f"line {n}",
+        )
+        for n, body in ((3, "评论"), (4, "又一次"))
+    ]
+    source = Source(name="x", location="test", authors=[], terms=[], posts=twice, comments=comments)
+    report = writer.write(source)
+    assert Comment.objects.get(source_key="x:c1").body == "评论"
+    assert ("line 4", "x:c1 appears twice in the source: skipped") in report.problems
+    assert Post.objects.get(source_key="x:1").title == "第一次"
+    assert ("line 2", "x:1 appears twice in the source: skipped") in report.problems
+    assert report.counts["posts"] == {"created": 1, "skipped": 1}

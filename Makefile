@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$HOME/.pyenv/versions/
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: install mathjax-css run test test-sqlite test-postgres browsers nginx vnu lint format check messages bench bench-readers bench-import faults clean
+.PHONY: install mathjax-css run test test-sqlite test-postgres browsers nginx vnu lint format check messages bench bench-readers bench-import bench-import-wordpress faults clean
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -109,6 +109,11 @@ bench-readers: install
 # MariaDB on 127.0.0.1:3306, imported into SQLite (BENCH_ARGS="--database postgres", "--typeset").
 bench-import: install
 	$(BIN)/python -m bench.import_scale $(BENCH_ARGS)
+
+# import_wordpress at scale (docs/import.md): a generated WXR file, read and imported into SQLite
+# against a tenth-size baseline (BENCH_ARGS="--posts 10000 --comments 200000", "--read-only").
+bench-import-wordpress: install
+	$(BIN)/python -m bench.import_wordpress $(BENCH_ARGS)
 
 # Faults under load (docs/faults.md): kills a worker, restarts PostgreSQL, crashes and freezes Redis
 # while clients read posts and send reader beacons. Starts a PostgreSQL cluster and a Redis server

@@ -1,6 +1,14 @@
 """Input no view should ever see."""
 
-from django.http import HttpResponseBadRequest
+import logging
+
+from django.db import DatabaseError
+from django.http import HttpResponseBadRequest, HttpResponsePermanentRedirect
+from django.urls import reverse
+
+from .models import OldPath
+
+logger = logging.getLogger(__name__)
 
 
 class RejectNulBytesMiddleware:
@@ -24,3 +32,53 @@ class RejectNulBytesMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class OldPathRedirectMiddleware:
+    """Answer an imported blog's old addresses (``blog.models.OldPath``) with a 301 to the post.
+
+    The query forms on the home page (``/?p=12``) are looked up before the page cache, which
+    would otherwise serve them the home page; any other address only once the site has answered
+    404, so an address that is a page here costs no query. Unknown old addresses stay what they
+    were (the home page, a 404), and so do all of them while the database cannot be read (the home
+    page still comes from the page cache).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        if request.path_info == "/" and any(name in request.GET for name in OldPath.QUERY_NAMES):
+            redirect = self.redirect(request)
+            if redirect:
+                return redirect
+        response = self.get_response(request)
+        if response.status_code == 404:
+            return self.redirect(request) or response
+        return response
+
+    def redirect(self, request):
+        path = OldPath.normalize(request.path_info)
+        candidates = [path] + [
+            f"{path}?{name}={value}"
+            for name in OldPath.QUERY_NAMES
+            for value in request.GET.getlist(name)
+        ]
+        try:
+            post_id = (
+                OldPath.objects.filter(path__in=candidates)
+                .values_list("post_id", flat=True)
+                .first()
+            )
+        except DatabaseError:
+            logger.warning(
+                "old address %s not looked up: database error",
+                request.get_full_path(),
+                exc_info=True,
+            )
+            return None
+        if post_id is None:
+            return None
+        return HttpResponsePermanentRedirect(reverse("blog:post_detail", args=[post_id]))

@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -579,6 +580,38 @@ class Authorship(models.Model):
 
     def __str__(self):
         return f"{self.author} · {self.post}"
+
+
+class OldPath(models.Model):
+    """An address of the blog a post was imported from (``/?p=12``, ``/2024/05/hello/``) that
+    answers with a permanent redirect to the post (``blog.middleware.OldPathRedirectMiddleware``).
+
+    ``path`` is stored as ``normalize`` makes it: percent-escapes decoded, no ``/index.php``
+    prefix, no trailing slash; a query string (``?p=12``) only for the names in ``QUERY_NAMES``.
+    """
+
+    # The query parameters that name a post on an old blog's home page (WordPress's ?p=, ?page_id=).
+    QUERY_NAMES = ("p", "page_id")
+
+    path = models.CharField(_("old address"), max_length=500, unique=True)
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="old_paths", verbose_name=_("post")
+    )
+
+    class Meta:
+        verbose_name = _("old address")
+        verbose_name_plural = _("old addresses")
+
+    def __str__(self):
+        return self.path
+
+    @staticmethod
+    def normalize(address: str) -> str:
+        """``address`` (a path, maybe with a query string) as stored and looked up."""
+        path, _sep, query = address.partition("?")
+        # Old blogs answer the same address behind their front script (/index.php/archives/12/).
+        path = unquote(path).removeprefix("/index.php").rstrip("/") or "/"
+        return f"{path}?{query}" if query else path
 
 
 class CommentQuerySet(models.QuerySet):

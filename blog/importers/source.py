@@ -15,6 +15,11 @@ from datetime import datetime
 from typing import Literal
 
 
+class SourceError(Exception):
+    """The source cannot be opened or read (a database, a malformed file): the message says why
+    and where."""
+
+
 @dataclass
 class SourceAuthor:
     key: str

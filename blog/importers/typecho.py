@@ -28,15 +28,11 @@ import dj_database_url
 import pymysql
 import pymysql.cursors
 
-from .source import Source, SourceAuthor, SourceComment, SourcePost, SourceTerm
+from .source import Source, SourceAuthor, SourceComment, SourceError, SourcePost, SourceTerm
 
 MARKDOWN_MARK = "<!--markdown-->"
 POST_TYPES = ("post", "page", "post_draft", "page_draft")
 COMMENT_STATUS = {"approved": "approved", "waiting": "pending", "spam": "spam"}
-
-
-class SourceError(Exception):
-    """The Typecho database cannot be opened or read: the message says why."""
 
 
 @contextmanager

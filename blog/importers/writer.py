@@ -18,6 +18,8 @@ end. Decisions, all reported with the source's ``where``:
   lists and feeds, at its old URL); a post in several categories keeps the first;
 - a comment on a post missing from the source is skipped; a reply whose parent is missing becomes
   a top-level comment; an approved comment past the comment TeX limits is held for moderation;
+- a post's old addresses (``SourcePost.old_paths``) become ``OldPath`` rows redirecting to it,
+  exactly those the source lists now; one another post claimed first is reported and left to it;
 - reader counts never go down (a re-run after the blog has counted reads here keeps the larger);
 - an existing user keeps their password and details; imported users get unusable passwords.
 """
@@ -34,7 +36,8 @@ from typing import Literal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.urls import reverse
 from tqdm import tqdm
 
 from blog import mathjax
@@ -45,6 +48,7 @@ from blog.models import (
     Authorship,
     Category,
     Comment,
+    OldPath,
     Post,
     Series,
     Tag,
@@ -59,7 +63,7 @@ from .source import Source, SourceComment, SourcePost
 POST_BATCH = 200
 COMMENT_BATCH = 1000
 UNTITLED = "无题"
-KINDS = ("authors", "categories", "tags", "posts", "comments", "series")
+KINDS = ("authors", "categories", "tags", "posts", "redirects", "comments", "series")
 OUTCOMES = ("created", "updated", "unchanged", "skipped")
 
 SeriesMode = Literal["off", "detect", "apply"]
@@ -158,6 +162,7 @@ class _Writer:
         self.categories: dict[str, int] = {}
         self.tags: dict[str, int] = {}
         self.posts: dict[str, int] = {}  # source key -> post id (one int per post, not per comment)
+        self.old_paths: dict[str, int] = {}  # old address -> post id, as claimed in this run
         self.orphans: list[tuple[int, str, str]] = []  # (comment id, parent key, where)
         self.renumbered: list[SourcePost] = []  # posts whose id belongs to another post here
 
@@ -250,13 +255,14 @@ class _Writer:
             .values_list("post_id", "author_id")
         ):
             authors_of[post_id].append(author_id)
-        created, updated, rendered, links, keys = [], [], [], {}, set()
+        created, updated, rendered, links = [], [], [], {}
+        placed: dict[str, SourcePost] = {}  # this batch's posts by key, the first of each key
         for item in batch:
-            if item.key in self.posts or item.key in keys:
+            if item.key in self.posts or item.key in placed:
                 self.report.problem(item.where, f"{item.key} appears twice in the source: skipped")
                 self.count("posts", "skipped", item.where)
                 continue
-            keys.add(item.key)
+            placed[item.key] = item
             post = by_key.get(item.key)
             if post is None:
                 holder = by_id.get(item.id) if item.id else None
@@ -330,6 +336,58 @@ class _Writer:
             item = links[id(post)][0]
             self.posts[item.key] = post.pk
             self.count("posts", "created" if id(post) in new else "updated", item.where)
+        # Posts set aside for a new id get their old addresses when they are written.
+        self.write_old_paths([(self.posts[k], i) for k, i in placed.items() if k in self.posts])
+
+    def write_old_paths(self, placed: list[tuple[int, SourcePost]]):
+        """Each post's old addresses (``OldPath``), exactly those the source lists now: one the
+        post's own address here is left out, one another post claimed earlier in this run is
+        reported and left to it, and one of an earlier import moves to the post listing it now."""
+        wanted: dict[str, tuple[int, str]] = {}
+        for post_id, item in placed:
+            own = OldPath.normalize(reverse("blog:post_detail", args=[post_id]))
+            for address in item.old_paths:
+                path = OldPath.normalize(address)
+                claimed = self.old_paths.get(path)
+                if path == own or claimed == post_id:
+                    continue
+                if path[:1] != "/" or path == "/" or len(path) > OldPath.path.field.max_length:
+                    self.report.problem(item.where, f"old address {address!r} unusable: ignored")
+                elif claimed is not None:
+                    self.report.problem(
+                        item.where,
+                        f"old address {path} already leads to /archives/{claimed}/: ignored",
+                    )
+                else:
+                    wanted[path] = (post_id, item.where)
+                    self.old_paths[path] = post_id
+        ids = [post_id for post_id, _ in placed]
+        existing = dict(
+            OldPath.objects.filter(Q(post_id__in=ids) | Q(path__in=wanted)).values_list(
+                "path", "post_id"
+            )
+        )
+        stale = [path for path, post_id in existing.items() if path not in wanted]
+        OldPath.objects.filter(path__in=stale).delete()
+        moved = []
+        for path, (post_id, where) in wanted.items():
+            if path not in existing:
+                outcome = "created"
+            elif existing[path] == post_id:
+                outcome = "unchanged"
+            else:
+                outcome = "updated"
+                moved.append(path)
+                self.report.problem(
+                    where, f"old address {path} led to /archives/{existing[path]}/: moved here"
+                )
+            self.count("redirects", outcome, where)
+        OldPath.objects.filter(path__in=moved).delete()
+        OldPath.objects.bulk_create(
+            OldPath(path=path, post_id=wanted[path][0])
+            for path in wanted
+            if path not in existing or path in moved
+        )
 
     def wanted_post(self, item: SourcePost, post: Post) -> dict:
         title = item.title.strip()

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "blog.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the page cache: the home page's old query forms (/?p=12) redirect to the post.
+    "blog.middleware.OldPathRedirectMiddleware",
     # Serves cached public pages to anonymous readers before the rest of the stack (caching.pages).
     "caching.pages.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from blog.importers.command import add_import_arguments, run_import
-from blog.importers.typecho import SourceError, open_typecho
+from blog.importers.source import SourceError
+from blog.importers.typecho import open_typecho
 
 HELP = """\
 Import a Typecho 1.x blog from its database: posts and pages (ids kept, so /archives/<cid>/

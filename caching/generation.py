@@ -155,9 +155,9 @@ class DatabaseWatch:
 class RedisPush:
     """The generation as Redis pushes it, with the row read while the push cannot be trusted."""
 
-    def __init__(self, client, breaker, watch: DatabaseWatch):
+    def __init__(self, client, watch: DatabaseWatch):
         self.watch = watch
-        self.subscription = GenerationSubscription(client, CHANNEL, watch.read, breaker)
+        self.subscription = GenerationSubscription(client, CHANNEL, watch.read)
 
     def poll(self):
         state = self.subscription.state()
@@ -197,8 +197,7 @@ def _make_source():
     watch = DatabaseWatch()
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        client = backend._cache
-        return RedisPush(client.get_client(write=True), client.breaker, watch)
+        return RedisPush(backend._cache.get_client(write=True), watch)
     return watch
 
 

@@ -228,12 +228,12 @@ class Bench:
         )
 
     def uncached(self, server: Gunicorn, name: str, template: str) -> Result:
-        url = server.url + self.path(template)
+        url = server.origin + self.path(template)
         _warm(url, UNCACHED)
         # One second unmeasured first: every worker process has loaded its templates, opened its
         # connections and filled its local caches before the measured runs start.
         wrk("warm-up", url, self.args.flat_connections, 1, headers=BROWSER_HEADERS | UNCACHED)
-        self.origin = server.url
+        self.origin = server.origin
         return self.measure_repeated(
             name, url, self.args.flat_connections, uncached=True, by_ratio=False
         )
@@ -269,12 +269,12 @@ class Bench:
         self.write_static_copy()
         print(f"== pages at {args.connections} clients, {args.seconds} s each")
         with self.server("pages") as server:
-            self.origin = server.url
-            wrk("warm-up", server.url + "/bench/floor", 16, 2)
+            self.origin = server.origin
+            wrk("warm-up", server.origin + "/bench/floor", 16, 2)
             for name, template, uncached in PAGES:
                 if not self.wanted(name):
                     continue
-                url = server.url + self.path(template)
+                url = server.origin + self.path(template)
                 if name != BEACON and not _warm(url, UNCACHED if uncached else {}):
                     print(f"   {name}: {url} does not answer 200 here, skipped")
                     continue
@@ -283,7 +283,7 @@ class Bench:
                         result = self.measure(name, url, level)
                         self.floor[level] = result
                     elif name == BEACON:
-                        result = self.measure_beacon(server.url, level, self.floor_now(level))
+                        result = self.measure_beacon(server.origin, level, self.floor_now(level))
                     else:
                         result = self.measure_repeated(name, url, level, uncached)
                     self.results.append(result)
@@ -314,7 +314,7 @@ class Bench:
         """The long-thread post's bytes as a static file (and its .gz, as collectstatic makes),
         written before the measuring server starts: whitenoise indexes files at start-up."""
         with self.server("static-copy") as server:
-            url = server.url + self.path("/archives/{long_thread}/")
+            url = server.origin + self.path("/archives/{long_thread}/")
             body = urllib.request.urlopen(url).read()
         static = ROOT / "staticfiles" / "bench-post.html"
         static.write_bytes(body)
@@ -329,15 +329,15 @@ class Bench:
             post_path = self.path("/archives/{long_thread}/")
             post_id = self.landmarks["long_thread"]
             for server in (a, b):  # both instances hold the page in their caches
-                _fetch(server.url + post_path)
-                _fetch(server.url + post_path)
+                _fetch(server.origin + post_path)
+                _fetch(server.origin + post_path)
             title = f"改过的标题 {uuid.uuid4().hex[:6]}"
             django_run(
                 self.env,
                 "from blog.models import Post; "
                 f"post = Post.objects.get(pk={post_id}); post.title = {title!r}; post.save()",
             )
-            edit = {name: title in _fetch(s.url + post_path) for name, s in (("a", a), ("b", b))}
+            edit = {name: title in _fetch(s.origin + post_path) for name, s in (("a", a), ("b", b))}
             marker = f"待审评论{uuid.uuid4().hex[:6]}"
             comment_id = django_run(
                 self.env,
@@ -346,16 +346,16 @@ class Bench:
                 f"author_name='读者', email='new@example.org', body={marker!r}); "
                 "save_numbered(c); print(c.pk)",
             ).strip()
-            held = not any(marker in _fetch(s.url + post_path) for s in (a, b))
+            held = not any(marker in _fetch(s.origin + post_path) for s in (a, b))
             django_run(
                 self.env,
                 "from blog.comments.workflow import approve; from blog.models import Comment; "
                 f"approve(Comment.objects.filter(pk={comment_id}))",
             )
             approved = {
-                name: marker in _fetch(s.url + post_path) for name, s in (("a", a), ("b", b))
+                name: marker in _fetch(s.origin + post_path) for name, s in (("a", a), ("b", b))
             }
-            head = _head(b.url + post_path)
+            head = _head(b.origin + post_path)
 
             reads_post = self.landmarks["probe"]
             before = self.stored_reads(reads_post)
@@ -364,8 +364,8 @@ class Bench:
                 runs = list(
                     pool.map(
                         lambda s: self.beacon(
-                            f"beacon on {s.url}",
-                            s.url,
+                            f"beacon on {s.origin}",
+                            s.origin,
                             self.path("/archives/{probe}/read"),
                             per_instance,
                         ),
@@ -385,8 +385,8 @@ class Bench:
                 pages = list(
                     pool.map(
                         lambda s: wrk(
-                            f"home on {s.url}",
-                            s.url + "/",
+                            f"home on {s.origin}",
+                            s.origin + "/",
                             per_instance,
                             args.seconds,
                             headers=BROWSER_HEADERS,

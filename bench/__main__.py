@@ -61,7 +61,7 @@ BROWSER_HEADERS = {"Accept-Encoding": "gzip", "User-Agent": BROWSER}
 UNCACHED = {"Cookie": "messages=x"}  # caching.pages.PRIVATE_COOKIES: the cache steps aside
 FLOOR = "floor: trivial Django view"
 STATIC = "static file (same post bytes)"
-EDGE_STATIC = "nginx: static file (same post bytes)"
+EDGE_STATIC = "nginx: static file (same post bytes)"  # the yardstick of the edge rows
 EDGE_PAGE = "nginx cache: post, 500 comments"
 EDGE_BEACON = "nginx: reader beacon (not cached)"
 BEACON = "reader beacon"
@@ -166,18 +166,21 @@ class Bench:
         self._print(result)
         return result
 
-    def floor_now(self, connections: int) -> Result:
-        """The floor again, right before a measurement: the machine's load drifts."""
-        return wrk(FLOOR, self.origin + "/bench/floor", connections, self.args.seconds,
+    def floor_now(self, connections: int, url: str = "") -> Result:
+        """The floor again, right before a measurement: the machine's load drifts. ``url``:
+        another yardstick (nginx serving a static file)."""
+        return wrk(FLOOR, url or self.origin + "/bench/floor", connections, self.args.seconds,
                    headers=BROWSER_HEADERS)  # fmt: skip
 
-    def measure_repeated(self, name, url, connections, uncached, by_ratio=True) -> Result:
+    def measure_repeated(
+        self, name, url, connections, uncached, by_ratio=True, floor_url=""
+    ) -> Result:
         """``--repeat`` pairs of (floor, page); the pair with the median ratio (or the median
-        page throughput) is the result. A burst of load from elsewhere on a shared machine, or
-        all of wrk's connections landing on one gunicorn worker, spoils one pair, not the row."""
+        page throughput) is the result. A burst of load from elsewhere on a shared machine
+        spoils one pair, not the row."""
         pairs = []
         for _ in range(self.args.repeat):
-            floor = self.floor_now(connections)
+            floor = self.floor_now(connections, floor_url)
             result = wrk(name, url, connections, self.args.seconds,
                          headers=BROWSER_HEADERS | (UNCACHED if uncached else {}))  # fmt: skip
             result.extra["floor_rps"] = floor.requests_per_second
@@ -322,12 +325,10 @@ class Bench:
         with self.server("edge") as server, Nginx(server.port, static, self.tmp) as nginx:
             post = nginx.url + self.path("/archives/{long_thread}/")
             _warm(post, {})
+            static = nginx.url + "/bench/static-post.html"
             for level in self.args.connections:
-                floor = wrk(EDGE_STATIC, nginx.url + "/bench/static-post.html", level,
-                            self.args.seconds, headers=BROWSER_HEADERS)  # fmt: skip
-                self.edge_results.append(floor)
-                self._print(floor)
-                cached = self.measure(EDGE_PAGE, post, level, floor=floor)
+                cached = self.measure_repeated(EDGE_PAGE, post, level, False, floor_url=static)
+                floor = Result(EDGE_STATIC, level, cached.extra["floor_rps"], 0, 0, 0, 0)
                 beacon = self.measure_beacon(EDGE_BEACON, nginx.url, level, floor=floor)
                 self.edge_results += [cached, beacon]
 

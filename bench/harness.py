@@ -293,7 +293,8 @@ class Nginx:
             f"daemon off; user root; worker_processes 2; pid {self.dir}/nginx.pid;\n"
             f"error_log {self.dir}/error.log warn;\n"
             "events { worker_connections 4096; }\n"
-            f"http {{ include /etc/nginx/mime.types; access_log off; {site} }}\n"
+            # As the official image's nginx.conf (docker-compose's proxy): sendfile on.
+            f"http {{ include /etc/nginx/mime.types; access_log off; sendfile on; {site} }}\n"
         )
         self.process = None
 

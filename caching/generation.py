@@ -145,7 +145,8 @@ class DatabaseWatch:
         """The row (None if it cannot be read)."""
         with self._lock:
             try:
-                self._connect()
+                if not self._connect() and self.vendor == "postgresql":
+                    self._notified()  # the row says it all; do not let notifications pile up
                 return self._read_row()
             except Exception:
                 return self._failed()

@@ -52,12 +52,8 @@ from pathlib import Path
 
 import psycopg
 
-from .harness import ROOT, SECRET, free_port, manage
+from .harness import BROWSER, SECRET, Gunicorn, free_port, manage
 
-BROWSER = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
 FAULTS = ("worker", "postgres", "redis", "redis-freeze")
 # /healthz answers from one worker at a time; each process notices a recovered Redis by itself,
 # within one breaker cooldown (caching/backends.py, 2 s). Errors later than this after /healthz was
@@ -281,66 +277,6 @@ class SystemRedis(PrivateRedis):
 
 
 # -- the site under test -----------------------------------------------------------------------
-
-
-def children(pid: int) -> list[int]:
-    """Process ids whose parent is ``pid`` (gunicorn's workers are its master's children)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
-class Site:
-    """gunicorn with config/gunicorn.py on a free loopback port; its output goes to ``log``."""
-
-    def __init__(self, env: dict, log: Path, *, workers: int, threads: int, timeout: int):
-        self.port = free_port()
-        self.origin = f"http://127.0.0.1:{self.port}"
-        self.workers = workers
-        self.log = log
-        env = {**env, "SITE_URL": self.origin}
-        command = [
-            sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py",
-            "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-            "--threads", str(threads), "--timeout", str(timeout), "--graceful-timeout", "15",
-        ]  # fmt: skip
-        with open(log, "ab") as out:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-            if get(self.origin, "/healthz", timeout=2).status == 200:
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
-
-    def worker_pids(self) -> list[int]:
-        return children(self.process.pid)
-
-    def kill_worker(self) -> int:
-        pid = random.choice(self.worker_pids())
-        os.kill(pid, signal.SIGKILL)
-        return pid
-
-    def stop(self) -> None:
-        """Graceful: requests in progress finish; buffered reads are flushed on exit."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 # -- clients -----------------------------------------------------------------------------------
@@ -773,6 +709,7 @@ class Run:
             "DJANGO_SETTINGS_MODULE": "bench.fault_settings",
             "DJANGO_SECRET_KEY": SECRET,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": "http://127.0.0.1",
             "DATABASE_URL": self.postgres.url(self.o.database),
             "REDIS_URL": self.redis.url,
             "CACHE_KEY_PREFIX": self.prefix,
@@ -842,8 +779,8 @@ class Run:
 
     def _mode(self, mode: str) -> list[Phase]:
         log = self.log_dir / f"gunicorn-{mode}.log"
-        site = Site(self.env(mode), log, workers=self.o.workers, threads=self.o.threads,
-                    timeout=int(self.o.timeout))  # fmt: skip
+        site = Gunicorn(self.env(mode), log, workers=self.o.workers, threads=self.o.threads,
+                        args=("--timeout", str(int(self.o.timeout)), "--graceful-timeout", "15"))  # fmt: skip
         phases = [
             Phase(mode, fault, self.post_id(mode, fault)) for fault in ("none", *self.o.faults)
         ]
@@ -880,7 +817,7 @@ class Run:
                 phase.server_errors = _server_errors(log, phase.wall_started, phase.wall_ended)
         return phases
 
-    def _phase(self, phase: Phase, site: Site, load: Load, probe: Probe) -> None:
+    def _phase(self, phase: Phase, site: Gunicorn, load: Load, probe: Probe) -> None:
         phase.started, phase.wall_started = time.monotonic(), time.time()
         load.target = (phase.fault, phase.post_id)
         if phase.fault == "none":
@@ -899,11 +836,12 @@ class Run:
             time.sleep(self.o.settle)
         phase.ended, phase.wall_ended = time.monotonic(), time.time()
 
-    def _inject(self, fault: str, site: Site) -> str:
+    def _inject(self, fault: str, site: Gunicorn) -> str:
         hold = self.o.hold
         if fault == "worker":
             before = set(site.worker_pids())
-            pid = site.kill_worker()
+            pid = random.choice(site.worker_pids())
+            os.kill(pid, signal.SIGKILL)
             killed = time.monotonic()
             _wait(lambda: len(set(site.worker_pids()) - before) == 1, 30, "no new worker")
             return f"worker {pid} killed, replaced after {time.monotonic() - killed:.2f} s"

@@ -121,48 +121,73 @@ def delete_redis_keys(url: str, prefix: str) -> None:
 
 
 class Gunicorn:
-    """gunicorn with config/gunicorn.py (gthread workers; a graceful stop flushes buffered reads)
-    on a free loopback port, started and stopped with ``with``."""
+    """gunicorn serving the project with config/gunicorn.py (gthread workers; a graceful stop
+    writes or flushes the reads counted) on a free loopback port, its output in ``log``: the one
+    way the benchmarks and the server tests start the site. Started when made, ready once
+    ``/healthz`` answers 200; usable with ``with`` (a graceful stop at the end). ``args`` are
+    further gunicorn options (they win over the defaults here)."""
 
-    def __init__(self, env: dict, workers: int = 4, threads: int = 4, log: Path | None = None):
-        self.env, self.workers, self.threads = env, workers, threads
+    def __init__(self, env: dict, log: Path, *, workers: int = 4, threads: int = 4, args=()):
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.origin = f"http://127.0.0.1:{self.port}"
         self.log = log
-        self.process = None
-
-    def __enter__(self):
-        out = open(self.log, "ab") if self.log else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            [
-                PYTHON, "-m", "gunicorn", "config.wsgi:application", "-c", "config/gunicorn.py",
-                "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(self.workers), "--threads", str(self.threads),
-                "--keep-alive", "30", "--timeout", "30", "--log-level", "warning",
-            ],
-            cwd=ROOT, env=self.env, stdout=out, stderr=out if self.log else subprocess.PIPE,
-        )  # fmt: skip
+        command = [
+            PYTHON, "-m", "gunicorn", "config.wsgi:application", "-c", "config/gunicorn.py",
+            "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
+            "--threads", str(threads), "--keep-alive", "30", "--timeout", "30",
+            "--graceful-timeout", "20", *args,
+        ]  # fmt: skip
+        with open(log, "ab") as out:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{log.read_text()[-3000:]}")
             try:
-                urllib.request.urlopen(self.url + "/bench/floor", timeout=2).read()
-                return self
+                with urllib.request.urlopen(self.origin + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
             except OSError:
-                if self.process.poll() is not None:
-                    error = self.process.stderr.read().decode() if self.process.stderr else ""
-                    raise RuntimeError(
-                        f"gunicorn exited: {error[-3000:]} (log: {self.log})"
-                    ) from None
                 time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start within 60 s")
+        self.kill()
+        raise RuntimeError(f"gunicorn did not start within 60 s:\n{log.read_text()[-3000:]}")
+
+    def __enter__(self):
+        return self
 
     def __exit__(self, *exc):
-        self.process.send_signal(signal.SIGTERM)  # graceful: finishes requests, flushes reads
+        self.stop()
+
+    def stop(self) -> int:
+        """Graceful (SIGTERM): requests in progress finish, the exit hooks run; killed after 60 s.
+        Returns gunicorn's exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout=60)
+            return self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
+            self.kill()
+            return self.process.returncode
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
             self.process.kill()
-            self.process.wait()
+            self.process.wait(timeout=30)
+
+    def worker_pids(self) -> list[int]:
+        """gunicorn's workers: the master's children, found in /proc."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                found.append(int(entry.name))
+        return found
 
 
 @dataclass
@@ -268,7 +293,8 @@ class Nginx:
             f"daemon off; user root; worker_processes 2; pid {self.dir}/nginx.pid;\n"
             f"error_log {self.dir}/error.log warn;\n"
             "events { worker_connections 4096; }\n"
-            f"http {{ include /etc/nginx/mime.types; access_log off; {site} }}\n"
+            # As the official image's nginx.conf (docker-compose's proxy): sendfile on.
+            f"http {{ include /etc/nginx/mime.types; access_log off; sendfile on; {site} }}\n"
         )
         self.process = None
 

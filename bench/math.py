@@ -17,7 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tests.servers import Server, ServerDatabase
+from tests.servers import ServerDatabase
 
 SEEDS = json.loads(Path("tests/blog/data/seed_formulas.json").read_text())
 BODY = (
@@ -138,7 +138,7 @@ def main() -> None:
         saved = saves[0]
         ids = {"before": 1, "after": 2}
         database.manage("collectstatic", "--no-input", "-v", "0")  # whitenoise serves staticfiles/
-        server = Server(database, Path(tmp) / "server.log", workers=1)
+        server = database.serve(Path(tmp) / "server.log", workers=1)
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")

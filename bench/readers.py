@@ -120,9 +120,9 @@ class Bench:
             for mode in self.args.modes:
                 with self.server(mode) as server:
                     # Warm up every worker (imports, connections) before measuring.
-                    wrk("warm-up", server.url + "/bench/floor", 16, 2)
+                    wrk("warm-up", server.origin + "/bench/floor", 16, 2)
                     for connections in self.args.concurrency:
-                        rows.append(self.measure(mode, server.url, connections))
+                        rows.append(self.measure(mode, server.origin, connections))
         finally:
             self.drop_database()
         return rows

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import redis
 
-from tests.servers import Server, ServerDatabase
+from tests.servers import ServerDatabase
 
 POST = 10001
 AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{}.0 Safari"
@@ -70,7 +70,7 @@ def main() -> None:
         for mode in ("cookies=1", "cookies=0"):
             prefix = f"bench-scripted-{uuid.uuid4().hex[:12]}"  # a fresh cache for each way
             env = {"REDIS_URL": options.redis, "CACHE_KEY_PREFIX": prefix}
-            server = Server(database, Path(tmp) / f"{mode}.log", workers=2, threads=8, **env)
+            server = database.serve(Path(tmp) / f"{mode}.log", workers=2, threads=8, **env)
             try:
                 before = database.reader_count(POST)
                 sent = drive(server.origin, mode, options.threads, options.seconds)

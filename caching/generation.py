@@ -12,8 +12,11 @@ learns of it on its next request:
   is read instead, on every request.
 - **without Redis**, each process keeps a database connection of its own for this. On SQLite it
   asks ``PRAGMA data_version``, which changes when any other connection has committed (a look at
-  shared memory, no disk read), and reads the row only then. On PostgreSQL it reads the row (one
-  primary-key lookup per request).
+  shared memory, no disk read), and reads the row only then. On PostgreSQL the change's own
+  statement also sends a ``NOTIFY`` (delivered when its transaction commits), the connection
+  ``LISTEN``s, and each request reads what the server has already sent to that socket (a
+  non-blocking read, no round trip); the row is read once, after ``LISTEN``, and again whenever
+  the connection is new (a restarted server closes it; TCP keepalives notice a dead peer).
 
 A change inside a transaction moves the generation twice: at once (so this process's next
 request sees it) and again at commit, because another thread may have rendered the rows not yet
@@ -67,18 +70,34 @@ def content_changed() -> None:
 
 def _move() -> int:
     state = (max(time.time_ns(), _known[0] + 1), _next_due())
+    _store(state)
+    _learn(state)
+    if not transaction.get_connection().in_atomic_block:
+        _source().publish(state)
+    return state[0]
+
+
+def _store(state) -> None:
+    """Write the row; on PostgreSQL, in the same statement, notify the processes that listen."""
     from .models import Generation
 
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH moved AS (INSERT INTO {Generation._meta.db_table} (id, value, due) "
+                "VALUES (1, %s, %s) ON CONFLICT (id) DO UPDATE "
+                "SET value = EXCLUDED.value, due = EXCLUDED.due RETURNING id) "
+                "SELECT pg_notify(%s, %s) FROM moved",
+                [*state, CHANNEL, " ".join(map(str, state))],
+            )
+        return
     Generation.objects.bulk_create(
         [Generation(pk=1, value=state[0], due=state[1])],
         update_conflicts=True,
         unique_fields=["id"],
         update_fields=["value", "due"],
     )
-    _learn(state)
-    if not transaction.get_connection().in_atomic_block:
-        _source().publish(state)
-    return state[0]
 
 
 def _learn(state) -> tuple[int, int]:
@@ -95,39 +114,45 @@ def _next_due() -> int:
 
 
 class DatabaseWatch:
-    """Reads the generation row over a connection of this process's own (not Django's, so it
+    """Learns of changes over a database connection of this process's own (not Django's, so it
     neither opens a request's connection nor shows in its queries)."""
 
     def __init__(self, alias: str = DEFAULT_DB_ALIAS):
         self.alias = alias
+        self.vendor = connections[alias].vendor
         self._lock = threading.Lock()
         self._connection = None
         self._pid = None
         self._data_version = None
 
     def poll(self):
-        """The row, or None when nothing can have changed it since the last poll."""
-        return self.read(skip_unchanged=True)
-
-    def read(self, skip_unchanged: bool = False):
+        """The latest state, or None when nothing can have changed it since the last poll."""
         with self._lock:
             try:
-                cursor = self._cursor()
-                if skip_unchanged and connections[self.alias].vendor == "sqlite":
-                    version = cursor.execute("PRAGMA data_version").fetchone()[0]
-                    if version == self._data_version:
-                        return None
-                    self._data_version = version
-                cursor.execute("SELECT value, due FROM caching_generation WHERE id = 1")
-                row = cursor.fetchone()
+                if self._connect():
+                    return self._read_row()
+                if self.vendor == "postgresql":
+                    return self._notified()
+                version = self._connection.execute("PRAGMA data_version").fetchone()[0]
+                if version == self._data_version:
+                    return None
+                self._data_version = version
+                return self._read_row()
             except Exception:  # a database that fails will fail the page itself, more clearly
-                logger.warning("reading the content generation failed", exc_info=True)
-                self.close()
-                return None
-        return (row[0], row[1]) if row else (0, 0)
+                return self._failed()
+
+    def read(self):
+        """The row (None if it cannot be read)."""
+        with self._lock:
+            try:
+                if not self._connect() and self.vendor == "postgresql":
+                    self._notified()  # the row says it all; do not let notifications pile up
+                return self._read_row()
+            except Exception:
+                return self._failed()
 
     def publish(self, state) -> None:
-        pass  # other processes poll
+        pass  # the database tells the others (NOTIFY, data_version)
 
     def close(self) -> None:
         connection, self._connection, self._data_version = self._connection, None, None
@@ -137,27 +162,59 @@ class DatabaseWatch:
             except Exception:
                 logger.debug("closing the generation connection failed", exc_info=True)
 
-    def _cursor(self):
-        if self._connection is None or self._pid != os.getpid():
-            wrapper = connections[self.alias]
-            self._connection = wrapper.Database.connect(**wrapper.get_connection_params())
-            if wrapper.vendor == "postgresql":
-                self._connection.autocommit = True
-            else:
-                self._connection.isolation_level = None  # autocommit: every read sees the latest
-                # An in-memory database shared with Django's connection (the test suite's) locks
-                # a table being written for the other connections; a file database never does.
-                self._connection.execute("PRAGMA read_uncommitted = 1")
-            self._pid, self._data_version = os.getpid(), None
-        return self._connection.cursor()
+    def _failed(self):
+        logger.warning("reading the content generation failed", exc_info=True)
+        self.close()
+        return None
+
+    def _connect(self) -> bool:
+        """Open this process's connection if it has none; whether it did."""
+        if self._connection is not None and self._pid == os.getpid():
+            return False
+        wrapper = connections[self.alias]
+        params = wrapper.get_connection_params()
+        if wrapper.vendor == "postgresql":
+            # A peer that vanished without closing the socket is noticed within ~15 s.
+            params |= {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                       "keepalives_count": 5}  # fmt: skip
+        self._connection = wrapper.Database.connect(**params)
+        self._pid, self._data_version = os.getpid(), None
+        if wrapper.vendor == "postgresql":
+            self._connection.autocommit = True
+            # LISTEN before the row is read: a change committed in between arrives as a
+            # notification afterwards.
+            self._connection.execute(f'LISTEN "{CHANNEL}"')
+        else:
+            self._connection.isolation_level = None  # autocommit: every read sees the latest
+            # An in-memory database shared with Django's connection (the test suite's) locks
+            # a table being written for the other connections; a file database never does.
+            self._connection.execute("PRAGMA read_uncommitted = 1")
+            self._data_version = self._connection.execute("PRAGMA data_version").fetchone()[0]
+        return True
+
+    def _read_row(self):
+        cursor = self._connection.execute("SELECT value, due FROM caching_generation WHERE id = 1")
+        row = cursor.fetchone()
+        return (row[0], row[1]) if row else (0, 0)
+
+    def _notified(self):
+        """The newest state PostgreSQL has already sent to this connection, or None: reads the
+        socket without waiting (libpq's sockets are non-blocking), sends nothing."""
+        pgconn = self._connection.pgconn
+        pgconn.consume_input()  # raises OperationalError once the server has closed the socket
+        newest = None
+        while (note := pgconn.notifies()) is not None:
+            value, due = map(int, note.extra.split())
+            newest = max(newest or (0, 0), (value, due))
+        return newest
 
 
 class RedisPush:
     """The generation as Redis pushes it, with the row read while the push cannot be trusted."""
 
-    def __init__(self, client, breaker, watch: DatabaseWatch):
+    def __init__(self, client, watch: DatabaseWatch):
         self.watch = watch
-        self.subscription = GenerationSubscription(client, CHANNEL, watch.read, breaker)
+        self.subscription = GenerationSubscription(client, CHANNEL, watch.read)
 
     def poll(self):
         state = self.subscription.state()
@@ -197,8 +254,7 @@ def _make_source():
     watch = DatabaseWatch()
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        client = backend._cache
-        return RedisPush(client.get_client(write=True), client.breaker, watch)
+        return RedisPush(backend._cache.get_client(write=True), watch)
     return watch
 
 

@@ -35,9 +35,10 @@ PATIENCE = 2.0  # seconds a PING may stay unanswered before the subscription is 
 class GenerationSubscription:
     """One process's subscription to the generation channel, shared by its threads."""
 
-    def __init__(self, client, channel: str, read_state, breaker):
+    def __init__(self, client, channel: str, read_state):
+        """``client``: from ``caching.redis.client()``, whose breaker the subscription honours."""
         self.client, self.channel, self.read_state = client, channel, read_state
-        self.breaker = breaker
+        self.breaker = client.breaker
         self._lock = threading.Lock()
         self._pubsub = None
         self._pid = None
@@ -66,8 +67,8 @@ class GenerationSubscription:
             return self._state
 
     def start(self) -> None:
-        """Subscribe, unless subscribed, a recent attempt failed or the cache's breaker is open
-        (caching.backends): a hung Redis is waited for once, by whichever call meets it first."""
+        """Subscribe, unless subscribed, a recent attempt failed or the client's breaker is open
+        (caching.redis): a hung Redis is waited for once, by whichever call meets it first."""
         with self._lock:
             if self._pubsub is not None and self._pid == os.getpid():
                 return

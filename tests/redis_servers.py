@@ -35,11 +35,7 @@ def cache_settings(url: str, *, timeout: float = 0.2, cooldown: float = 60.0) ->
         "BACKEND": "caching.backends.RedisCache",
         "LOCATION": url,
         "KEY_PREFIX": "test-outage",
-        "OPTIONS": {
-            "socket_timeout": timeout,
-            "socket_connect_timeout": timeout,
-            "cooldown": cooldown,
-        },
+        "OPTIONS": {"socket_timeout": timeout, "cooldown": cooldown},
     }
     return {
         "default": redis_cache,

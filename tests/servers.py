@@ -1,5 +1,6 @@
-"""Real server processes for system tests: gunicorn on loopback ports, against a database of their
-own (a SQLite file in WAL mode, or a scratch PostgreSQL database when DATABASE_URL is PostgreSQL).
+"""Real server processes for system tests: gunicorn on loopback ports (bench.harness.Gunicorn),
+against a database of their own (a SQLite file in WAL mode, or a scratch PostgreSQL database when
+DATABASE_URL is PostgreSQL).
 
 The test process does not use Django's test database here: the servers are separate processes, so
 the database is created, migrated and seeded through manage.py, and read back with plain SQL.
@@ -7,27 +8,19 @@ the database is created, migrated and seeded through manage.py, and read back wi
 
 import json
 import os
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import closing
 from pathlib import Path
 
 import dj_database_url
 import psycopg
 
+from bench.harness import Gunicorn
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 SETTINGS = "config.settings.test"
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ServerDatabase:
@@ -117,53 +110,11 @@ class ServerDatabase:
             f"SELECT COALESCE(SUM(count), 0) FROM blog_readday WHERE post_id = {int(post_id)}"
         )
 
+    def serve(self, log: Path, *, workers: int = 1, threads: int = 8, **env) -> Gunicorn:
+        """gunicorn serving the project on this database (``env``: settings to override)."""
+        return Gunicorn(self.env(**env), log, workers=workers, threads=threads)
+
     def drop(self) -> None:
         if self.vendor == "postgresql":
             with self._admin() as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-class Server:
-    """gunicorn serving the project on a free loopback port (gthread workers, keep-alive)."""
-
-    def __init__(
-        self, database: ServerDatabase, log: Path, *, workers=1, threads=8, args=(), **env
-    ):
-        self.port = free_port()
-        self.origin = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        command = [
-            sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py",
-            "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-            "--threads", str(threads), "--graceful-timeout", "20", "--keep-alive", "60",
-            *args,
-        ]  # fmt: skip
-        with open(log, "ab") as out:
-            self.process = subprocess.Popen(
-                command, cwd=BASE_DIR, env=database.env(**env), stdout=out, stderr=out
-            )
-        self._wait_until_up()
-
-    def _wait_until_up(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.origin}/archives/", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"server did not start: {self.log.read_text()[-3000:]}")
-
-    def stop(self) -> int:
-        """Graceful shutdown (SIGTERM): requests finish, exit hooks run."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=60)
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=30)

@@ -13,6 +13,8 @@ from django.db.models import Exists, F
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from caching import redis
+
 from ..models import Post, ReadBatch, ReadDay
 
 logger = logging.getLogger(__name__)
@@ -73,14 +75,6 @@ class Outcome:
     flush_due: bool
 
 
-@functools.cache
-def _redis(url: str, timeout: float):
-    import redis
-
-    # A hung Redis must fail the call in REDIS_TIMEOUT, not hold the request (docs/faults.md).
-    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-
-
 @dataclass
 class FlushResult:
     batches: int = 0
@@ -114,10 +108,11 @@ class Buffer:
         self._start_batch = client.register_script(_START_BATCH)
         self._read = client.register_script(_READ)
 
-    @classmethod
-    def default(cls) -> "Buffer":
-        client = _redis(settings.REDIS_URL, settings.REDIS_TIMEOUT)
-        return cls(client, settings.BLOG_READER_REDIS_PREFIX)
+    @staticmethod
+    def default() -> "Buffer":
+        """The buffer at ``REDIS_URL``, through the site's Redis client (caching.redis: its
+        timeouts and breaker)."""
+        return _buffer(redis.client(), settings.BLOG_READER_REDIS_PREFIX)
 
     def batch_key(self, batch_id: str) -> str:
         return f"{self.prefix}batch:{batch_id}"
@@ -285,6 +280,11 @@ class Buffer:
             pipe.delete(self.batch_key(batch))
             pipe.srem(self.flushing, batch)
             pipe.execute()
+
+
+@functools.lru_cache(maxsize=8)
+def _buffer(client, prefix: str) -> Buffer:
+    return Buffer(client, prefix)
 
 
 def _parse(raw: dict) -> tuple[dict[int, int], dict[tuple[int, date], int]]:

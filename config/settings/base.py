@@ -129,8 +129,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # computed, kept unpickled (MAX_ENTRIES per process; most pages are 20-60 KB, a post with hundreds
 # of comments a few hundred KB). "default" is Redis when REDIS_URL is set, shared by every
 # instance (a second tier behind "local", and the store of reader dedupe marks), local memory
-# otherwise. caching.backends.RedisCache is Django's backend with short timeouts and a
-# breaker, so a hung Redis costs a request one REDIS_TIMEOUT at most (docs/faults.md).
+# otherwise. caching.backends.RedisCache is Django's backend on the site's one Redis client
+# (caching/redis.py: REDIS_TIMEOUT and a breaker, so a hung Redis costs a request one REDIS_TIMEOUT
+# at most, docs/faults.md), which the reader buffer and the generation subscription share.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "1"))
 CACHES = {
@@ -154,7 +155,6 @@ if REDIS_URL:
         "BACKEND": "caching.backends.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "blog"),
-        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
     }
 
 # Reader counts (N位读者): see blog/readers/ and docs/readers.md.

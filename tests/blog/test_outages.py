@@ -8,14 +8,16 @@ tried to reach it.
 """
 
 import logging
+import time
 
 import pytest
 from axes.models import AccessAttempt
 from django.db import OperationalError, connection
 from django.urls import reverse
 
+from blog import readers
 from blog.models import Comment, ReadDay
-from caching import store
+from caching import redis, store
 from tests.accounts.test_login import GOOD_PASSWORD, attempt
 from tests.blog.test_comments import form_data, submit
 from tests.blog.test_readers import beacon, stored, token
@@ -87,6 +89,37 @@ def test_a_buffered_read_that_redis_refused_is_not_counted_and_counts_once_redis
     # The failed read left no dedupe mark behind: the same reader counts now.
     answer = beacon(client, post, cookie=token(7)).json()
     assert answer["counted"] is True and answer["readers"] == 101
+
+
+def test_buffered_beacons_wait_for_a_hung_redis_once_then_answer_503_at_once(
+    client,
+    settings,
+    private_redis,  # noqa: F811
+):
+    """The buffer reaches Redis through the site's client (caching.redis), breaker included: it
+    used to make a client of its own, so every beacon waited REDIS_TIMEOUT for a hung Redis."""
+    settings.BLOG_READER_BUFFER = True
+    settings.BLOG_READER_FLUSH_INTERVAL = 0
+    settings.REDIS_URL, settings.REDIS_TIMEOUT = private_redis.url, 0.2
+    settings.BLOG_READER_REDIS_PREFIX = "test-outage:readers:"
+    post = PostFactory(reader_count=100)
+    assert beacon(client, post, cookie=token(1)).json()["readers"] == 101
+    before = private_redis.connections_received()
+    private_redis.freeze()
+    try:
+        answers = [beacon(client, post, cookie=token(n)).status_code for n in range(2, 6)]
+    finally:
+        private_redis.thaw()
+    assert answers == [503] * 4
+    # The first beacon's call timed out on the pooled connection, which redis-py then closed; the
+    # others were refused by the breaker without opening another (this INFO query is the one).
+    assert private_redis.connections_received() - before == 1
+    time.sleep(redis.DEFAULT_COOLDOWN)  # then one trial call finds Redis back
+    readers.flush()
+    # The first beacon's script was in Redis's socket when it froze: Redis ran it on waking, so
+    # that read counts although its answer was a 503 (a read "in doubt", docs/readers.md). The
+    # three refused at once never reached Redis.
+    assert stored(post) == 102 and readers.Buffer.default().pending_reads() == 0
 
 
 def test_a_buffered_read_is_acknowledged_even_when_its_count_cannot_be_read_back(

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 import redis
 
-from tests.servers import Server, ServerDatabase
+from tests.servers import ServerDatabase
 
 pytestmark = pytest.mark.slow
 
@@ -35,8 +35,8 @@ def database(tmp_path_factory):
 def servers(database, tmp_path):
     prefix = f"test-pagecache-servers-{uuid.uuid4().hex[:8]}"
     env = {"REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": prefix}
-    first = Server(database, tmp_path / "first.log", threads=4, **env)
-    second = Server(database, tmp_path / "second.log", threads=4, **env)
+    first = database.serve(tmp_path / "first.log", threads=4, **env)
+    second = database.serve(tmp_path / "second.log", threads=4, **env)
     yield first, second, env
     assert first.stop() == 0
     assert second.stop() == 0

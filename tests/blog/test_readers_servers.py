@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 import redis
 
-from tests.servers import Server, ServerDatabase
+from tests.servers import ServerDatabase
 
 pytestmark = pytest.mark.slow
 
@@ -146,7 +146,7 @@ def explain(answers, *servers) -> str:
 def test_64_concurrent_clients_sending_5000_distinct_reads_add_exactly_5000(database, tmp_path):
     post, start = 10001, POSTS[10001]
     assert database.reader_count(post) == start  # the demo figure is the starting total
-    server = Server(database, tmp_path / "server.log", workers=2, threads=32, **PROXY)
+    server = database.serve(tmp_path / "server.log", workers=2, threads=32, **PROXY)
     try:
         answers = hammer([server.origin], post, [token(n) for n in range(5000)], clients=64)
     finally:
@@ -177,8 +177,8 @@ def test_two_servers_sharing_database_and_redis_agree_on_totals(
         "BLOG_READER_FLUSH_INTERVAL": 1,
         **PROXY,
     }
-    first = Server(database, tmp_path / "first.log", threads=8, **env)
-    second = Server(database, tmp_path / "second.log", threads=8, **env)
+    first = database.serve(tmp_path / "first.log", threads=8, **env)
+    second = database.serve(tmp_path / "second.log", threads=8, **env)
     try:
         visitors = [token(n) for n in range(1000)]
         answers = hammer([first.origin, second.origin], post, visitors, clients=16)
@@ -215,7 +215,7 @@ def test_a_graceful_shutdown_loses_no_buffered_read(database, redis_prefix, tmp_
         "BLOG_READER_FLUSH_INTERVAL": 0,  # no automatic flush: everything stays in Redis
         **PROXY,
     }
-    server = Server(database, tmp_path / "server.log", threads=8, **env)
+    server = database.serve(tmp_path / "server.log", threads=8, **env)
     try:
         answers = hammer([server.origin], post, [token(n) for n in range(300)], clients=8)
         assert max(answer["readers"] for _, answer in answers) == start + 300

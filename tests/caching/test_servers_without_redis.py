@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from tests.servers import Server, ServerDatabase
+from tests.servers import ServerDatabase
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +32,8 @@ def database(tmp_path_factory):
 
 @pytest.fixture
 def servers(database, tmp_path):
-    first = Server(database, tmp_path / "first.log", threads=4)
-    second = Server(database, tmp_path / "second.log", threads=4)
+    first = database.serve(tmp_path / "first.log", threads=4)
+    second = database.serve(tmp_path / "second.log", threads=4)
     yield first, second
     assert first.stop() == 0
     assert second.stop() == 0

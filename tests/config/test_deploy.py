@@ -13,7 +13,7 @@ import yaml
 
 from bench.harness import Nginx
 from tests.redis_servers import private_redis  # noqa: F401 (fixture)
-from tests.servers import Server, ServerDatabase
+from tests.servers import ServerDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,9 +72,9 @@ def edge(tmp_path_factory):
     database.seed([{"id": EDGE_POST, "title": "边缘缓存"}], tmp)
     static = tmp / "static.html"
     static.write_text("static")
-    server = Server(database, tmp / "gunicorn.log", threads=4)
+    server = database.serve(tmp / "gunicorn.log", threads=4)
     try:
-        with Nginx(int(server.origin.rsplit(":", 1)[1]), static, tmp) as nginx:
+        with Nginx(server.port, static, tmp) as nginx:
             yield nginx
     finally:
         server.stop()

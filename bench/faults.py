@@ -547,13 +547,9 @@ class Phase:
         """Reads stored beyond those acknowledged (their clients got an error or no answer)."""
         return max(0, self.stored - self.acknowledged)
 
-    def at_risk(self, flush_interval: float) -> int:
-        """Buffered reads a Redis crash may lose: acknowledged within one flush interval (and a
-        second's slack) before the crash, or after it."""
-        if self.down_at is None:
-            return 0
-        since = self.down_at - flush_interval - 1.0
-        return sum(1 for o in self.beacons if o.counted and o.answer.ended >= since)
+    def acknowledged_between(self, since: float, until: float = float("inf")) -> int:
+        """Reads acknowledged with an answer that ended in [since, until] (monotonic clock)."""
+        return sum(1 for o in self.beacons if o.counted and since <= o.answer.ended <= until)
 
     def as_row(self) -> dict:
         def r(value):
@@ -620,14 +616,7 @@ class Report:
                 found.append(f"{name}: /healthz was not 200 again within {limit:g} s")
             if p.errors_after_recovery:
                 found.append(f"{name}: {p.errors_after_recovery} errors after recovery")
-            # What a crash may lose (docs/readers.md): buffered reads in a Redis that crashed, up
-            # to one flush interval; a killed worker's reads not yet written, up to one write
-            # interval (BLOG_READER_WRITE_INTERVAL, 1 s).
-            at_risk = {
-                ("buffered", "redis"): self.options.flush_interval,
-                ("direct", "worker"): 1.0,
-            }.get((p.mode, p.fault))
-            if p.lost and not (at_risk is not None and p.lost <= p.at_risk(at_risk)):
+            if p.lost and p.lost > self.at_risk(p):
                 found.append(f"{name}: {p.lost} acknowledged reads not stored")
             if p.in_doubt > p.unacknowledged:
                 found.append(
@@ -637,6 +626,21 @@ class Report:
             if p.daily != p.stored:
                 found.append(f"{name}: daily tallies {p.daily} != totals {p.stored}")
         return found
+
+    def at_risk(self, phase: Phase) -> int:
+        """Acknowledged reads of ``phase`` that a crash may lose (docs/readers.md): buffered reads
+        in a Redis that crashed, up to one flush interval old; a killed worker's reads not yet
+        written, up to one write interval (BLOG_READER_WRITE_INTERVAL, 1 s) old, with a second's
+        slack. Reads of the phase before a crash may still have been waiting when it came."""
+        waits = {("buffered", "redis"): self.options.flush_interval, ("direct", "worker"): 1.0}
+        at_risk = 0
+        for crash in self.phases:
+            wait = waits.get((crash.mode, crash.fault))
+            if crash.mode != phase.mode or wait is None or crash.down_at is None:
+                continue
+            until = float("inf") if crash is phase else crash.down_at
+            at_risk += phase.acknowledged_between(crash.down_at - wait - 1.0, until)
+        return at_risk
 
     def as_dict(self) -> dict:
         options = {

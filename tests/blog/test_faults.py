@@ -81,4 +81,4 @@ def test_a_redis_crash_loses_at_most_the_buffered_reads_of_one_flush_interval(re
     they are gone. Direct counting loses nothing."""
     assert phase(report, "direct", "redis").lost == 0
     crash = phase(report, "buffered", "redis")
-    assert crash.lost <= crash.at_risk(report.options.flush_interval)
+    assert crash.lost <= report.at_risk(crash)

@@ -3,11 +3,13 @@
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import closing
@@ -322,3 +324,35 @@ class Nginx:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+class MemorySampler:
+    """This process's resident memory, sampled in a thread beside a progress count, to show that
+    an import's memory stays flat: ``count`` is advanced by the caller, ``samples`` holds
+    (count, RSS in KiB) pairs."""
+
+    def __init__(self, every: float = 0.1):
+        self.count = 0
+        self.samples: list[tuple[int, int]] = []
+        self._every = every
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    @staticmethod
+    def rss_kib() -> int:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+    def _sample(self) -> None:
+        while True:
+            self.samples.append((self.count, self.rss_kib()))
+            time.sleep(self._every)
+
+    def figures(self, tenth: int) -> dict:
+        """RSS after ``tenth`` counted, at the end, and the peak, in MiB."""
+        end = self.rss_kib()
+        after_tenth = next((rss for n, rss in self.samples if n >= tenth), end)
+        return {
+            "rss_tenth_mib": round(after_tenth / 1024, 1),
+            "rss_end_mib": round(end / 1024, 1),
+            "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }

@@ -37,11 +37,12 @@ BODY = (
 )
 
 CHILD = r"""
-import json, os, resource, sys, threading, time
+import json, os, sys, time
 import django
 django.setup()
 from django.conf import settings
 from django.core.management import call_command
+from bench.harness import MemorySampler
 from blog.importers import writer
 from blog.importers.typecho import open_typecho
 from blog.models import Comment, Post
@@ -49,36 +50,22 @@ from blog.models import Comment, Post
 call_command("migrate", verbosity=0)
 if os.environ["BENCH_TYPESET"] == "1":
     settings.BLOG_MATHJAX_NODE = "node"
-done = [0]
-samples = []
-
-def rss_kib():
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-
-def sample():
-    while True:
-        samples.append((done[0], rss_kib()))
-        time.sleep(0.25)
+memory = MemorySampler(every=0.25)
 
 def log(line):
-    done[0] += 1
+    memory.count += 1
 
-threading.Thread(target=sample, daemon=True).start()
 start = time.perf_counter()
 with open_typecho(sys.argv[1]) as source:
     total = source.post_count + source.comment_count
     report = writer.write(source, log=log)
 elapsed = time.perf_counter() - start
-samples.append((done[0], rss_kib()))
-tenth = next(rss for n, rss in samples if n >= report.counts["posts"].total() + (total - report.counts["posts"].total()) // 10)
+posts = report.counts["posts"].total()
 print(json.dumps({
     "seconds": round(elapsed, 1),
-    "records": done[0],
-    "rate": round(done[0] / elapsed),
-    "rss_tenth_mib": round(tenth / 1024, 1),
-    "rss_end_mib": round(samples[-1][1] / 1024, 1),
-    "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    "records": memory.count,
+    "rate": round(memory.count / elapsed),
+    **memory.figures(tenth=posts + (total - posts) // 10),
     "posts": dict(report.counts["posts"]),
     "comments": dict(report.counts["comments"]),
     "problems": len(report.problems),

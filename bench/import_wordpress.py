@@ -32,34 +32,25 @@ BODY = (
 )
 
 CHILD = r"""
-import json, os, resource, sys, threading, time
+import json, os, sys, time
 from pathlib import Path
 import django
 django.setup()
+from bench.harness import MemorySampler
 from blog.importers.wordpress import open_wordpress
 
-done = [0, 0]  # records written (every kind), comments among them
-samples = []
-
-def rss_kib():
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-
-def sample():
-    while True:
-        samples.append((done[1], rss_kib()))
-        time.sleep(0.1)
+memory = MemorySampler()  # counts the comments
+records = [0]  # written, of every kind
 
 def log(line):
-    done[0] += 1
-    done[1] += " comment " in line
+    records[0] += 1
+    memory.count += " comment " in line
 
 read_only = os.environ["BENCH_READ_ONLY"] == "1"
 if not read_only:
     from django.core.management import call_command
     from blog.importers import writer
     call_command("migrate", verbosity=0)
-threading.Thread(target=sample, daemon=True).start()
 start = time.perf_counter()
 source = open_wordpress(Path(sys.argv[1]))
 if read_only:
@@ -70,15 +61,11 @@ if read_only:
 else:
     writer.write(source, log=log)
 elapsed = time.perf_counter() - start
-samples.append((done[1], rss_kib()))
-tenth = next(rss for n, rss in samples if n >= source.comment_count // 10)
 print(json.dumps({
     "seconds": round(elapsed, 1),
-    "records": done[0],
-    "rate": round(done[0] / elapsed),
-    "rss_tenth_mib": round(tenth / 1024, 1),
-    "rss_end_mib": round(samples[-1][1] / 1024, 1),
-    "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    "records": records[0],
+    "rate": round(records[0] / elapsed),
+    **memory.figures(tenth=source.comment_count // 10),
 }))
 """
 

@@ -16,7 +16,7 @@ from markdownx.admin import MarkdownxModelAdmin
 from . import readers
 from .comments import workflow
 from .markup import tex_problems
-from .models import Authorship, Category, Comment, Post, PostNote, Series, Tag
+from .models import Authorship, Category, Comment, OldPath, Post, PostNote, Series, Tag
 from .sparkline import sparkline_svg
 
 TREND_DAYS = 90
@@ -198,6 +198,27 @@ class TagAdmin(admin.ModelAdmin):
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
+
+
+class OldPathForm(forms.ModelForm):
+    class Meta:
+        model = OldPath
+        fields = ["path", "post"]
+
+    def clean_path(self):
+        """Stored as the redirect middleware looks it up, so a typed trailing slash or an
+        escaped character still matches (and a duplicate is a form error, not a crash)."""
+        return OldPath.normalize(self.cleaned_data["path"])
+
+
+@admin.register(OldPath)
+class OldPathAdmin(admin.ModelAdmin):
+    """The redirects from an imported blog's addresses (import_typecho, import_wordpress)."""
+
+    form = OldPathForm
+    list_display = ("path", "post")
+    search_fields = ("path", "post__title")
+    autocomplete_fields = ["post"]
 
 
 class CommentAdminForm(forms.ModelForm):

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from blog.models import Comment, Post, ReadDay
+from blog.models import Comment, OldPath, Post, ReadDay
 from tests.factories import CommentFactory, PostFactory, SeriesFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +132,19 @@ def test_every_msgid_in_the_projects_admin_templates_is_translated():
     assert used
     untranslated = [(path, msgid) for path, msgid in used if not catalogue.get(msgid)]
     assert untranslated == []
+
+
+def test_an_old_address_added_in_the_admin_is_stored_as_looked_up_and_redirects(
+    staff_client, client
+):
+    post = PostFactory(title="旧文")
+    url = "/admin/blog/oldpath/add/"
+    response = staff_client.post(url, {"path": "/2015/03/%E6%97%A7%E6%96%87/", "post": post.pk})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert OldPath.objects.get().path == "/2015/03/旧文"
+    assert client.get("/2015/03/旧文/")["Location"] == post.get_absolute_url()
+    # The same address typed differently is a form error, not a 500.
+    again = staff_client.post(url, {"path": "/2015/03/旧文", "post": post.pk})
+    assert again.status_code == 200
+    assert again.context["adminform"].form.errors["path"]
+    assert "旧地址" in staff_client.get("/admin/blog/oldpath/").content.decode()

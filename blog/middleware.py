@@ -1,12 +1,16 @@
-"""Input no view should ever see."""
+"""The blog's middleware: input no view should ever see, old addresses, the early beacon."""
 
 import logging
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError
 from django.http import HttpResponseBadRequest, HttpResponsePermanentRedirect
 from django.urls import reverse
 
+from caching.pages import PRIVATE_COOKIES, resolved
+
 from .models import OldPath
+from .views import readers
 
 logger = logging.getLogger(__name__)
 
@@ -82,3 +86,28 @@ class OldPathRedirectMiddleware:
         if post_id is None:
             return None
         return HttpResponsePermanentRedirect(reverse("blog:post_detail", args=[post_id]))
+
+
+class ReaderBeaconMiddleware:
+    """Answer an anonymous reader's beacon before sessions, CSRF, authentication and messages.
+
+    The beacon uses none of them (it is csrf_exempt and checks the origin itself), and it is the
+    request a page view sends most, so for a request without a session or ``messages`` cookie the
+    beacon view (``blog.views.readers.post_read``) is called here, as an anonymous user. A request
+    with one of those cookies (staff may be reading) goes down the stack to the same view.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and not PRIVATE_COOKIES & request.COOKIES.keys():
+            match = resolved(request.path_info)
+            if match is not None and match.func is readers.post_read:
+                request.resolver_match = match
+                request.user = AnonymousUser()
+                response = match.func(request, *match.args, **match.kwargs)
+                # What CommonMiddleware, below, does for every other answer.
+                response["Content-Length"] = str(len(response.content))
+                return response
+        return self.get_response(request)

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpResponse, QueryDict
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
@@ -86,14 +86,21 @@ def public_page(view=None, *, query: tuple[str, ...] = ()):
 
 
 @lru_cache(maxsize=4096)
+def resolved(path: str) -> ResolverMatch | None:
+    """``resolve(path)`` kept per path, or None when nothing matches: the answers given before
+    Django resolves the URL (cached pages, the reader beacon) would otherwise spend a good part
+    of their time resolving it."""
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None
+
+
 def public_query(path: str) -> frozenset[str] | None:
     """The query parameters of the ``public_page`` view at ``path``, or None when ``path`` is not
     a public page (other URLs skip the cache lookup)."""
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return None
-    return getattr(match.func, "public_query", None)
+    match = resolved(path)
+    return None if match is None else getattr(match.func, "public_query", None)
 
 
 def _keep_only(request, names: frozenset[str]) -> None:
@@ -110,7 +117,7 @@ def _keep_only(request, names: frozenset[str]) -> None:
 @receiver(setting_changed)
 def _urls_changed(*, setting, **kwargs):
     if setting == "ROOT_URLCONF":
-        public_query.cache_clear()
+        resolved.cache_clear()
 
 
 class PageCacheMiddleware:

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "blog.middleware.OldPathRedirectMiddleware",
     # Serves cached public pages to anonymous readers before the rest of the stack (caching.pages).
     "caching.pages.PageCacheMiddleware",
+    # Answers anonymous readers' beacons before sessions, CSRF and authentication.
+    "blog.middleware.ReaderBeaconMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -248,6 +248,30 @@ def test_staff_are_not_counted(staff_client):
     assert stored(post) == 3
 
 
+def test_an_anonymous_beacon_is_answered_before_sessions_and_authentication(client):
+    post = PostFactory()
+    response = beacon(client, post, cookie=token(1))
+    assert response.json()["counted"] is True
+    request = response.wsgi_request
+    assert not hasattr(request, "session")  # SessionMiddleware never saw it
+    assert request.user.is_anonymous
+    assert "X-Frame-Options" not in response  # nor did the middleware below it
+    assert int(response["Content-Length"]) == len(response.content)
+    assert stored(post) == 1
+
+
+def test_a_beacon_with_a_session_or_messages_cookie_takes_the_whole_stack(client, staff_client):
+    post = PostFactory()
+    client.cookies["messages"] = "pending"
+    response = beacon(client, post, cookie=token(1))
+    assert hasattr(response.wsgi_request, "session")
+    assert response.json()["counted"] is True
+    response = beacon(staff_client, post, cookie=token(2))
+    assert response.wsgi_request.user.is_staff
+    assert response.json()["counted"] is False
+    assert stored(post) == 1
+
+
 @pytest.mark.parametrize("method", ["get", "head", "put", "delete"])
 def test_only_post_is_accepted(client, method):
     post = PostFactory()

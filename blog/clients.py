@@ -11,7 +11,7 @@ proxies that each append the address they received from to ``X-Forwarded-For`` (
 from the right; whatever a client wrote to the left of it is ignored. django-ipware picks it.
 
 Limits count in the ``limits`` cache (settings: a Redis cache with Redis, else a local-memory
-cache of its own), where page, fragment and dedupe entries cannot evict them.
+cache of its own), where page, part and dedupe entries cannot evict them.
 """
 
 import ipaddress

@@ -14,6 +14,7 @@ Limits count in the ``limits`` cache (settings: a Redis cache with Redis, else a
 cache of its own), where page, part and dedupe entries cannot evict them.
 """
 
+import functools
 import ipaddress
 import os
 import time
@@ -56,7 +57,11 @@ def client_hash(request, purpose: str) -> str:
     An IPv6 client is its /64, the network one household or device is given and may take any
     address from: otherwise it could start afresh with every request.
     """
-    client = client_address(request)
+    return _client_hash(client_address(request), purpose, settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4096)  # the same few addresses send most requests
+def _client_hash(client: str, purpose: str, secret: str) -> str:
     try:
         address = ipaddress.ip_address(client)
     except ValueError:
@@ -64,7 +69,7 @@ def client_hash(request, purpose: str) -> str:
     else:
         if address.version == 6 and not address.ipv4_mapped:
             client = str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
-    return salted_hmac(purpose, client, algorithm="sha256").hexdigest()[:32]
+    return salted_hmac(purpose, client, secret, algorithm="sha256").hexdigest()[:32]
 
 
 def hit(key: str, rate: tuple[int, int]) -> bool:

@@ -4,6 +4,8 @@ development machines: this checks the file, not a running stack.)"""
 
 import json
 import re
+import shutil
+import time
 import urllib.request
 from pathlib import Path
 
@@ -113,3 +115,16 @@ def test_nginx_caches_anonymous_pages_and_passes_sessions_and_posts_through(edge
     # Private pages are never kept at the edge.
     assert through(edge, "/admin/login/")[1]["X-Cache"] != "HIT"
     assert through(edge, "/admin/login/")[1]["X-Cache"] != "HIT"
+
+
+@pytest.mark.slow
+def test_emptying_the_edge_cache_directory_purges_it_within_two_seconds(edge):
+    """deploy/nginx.conf's purge: rm -rf the cache directory; open_file_cache_valid (2 s) bounds
+    how long a hit may still come from a file nginx had open."""
+    path = f"/archives/{EDGE_POST}/?purge"
+    assert [through(edge, path)[1]["X-Cache"] for _ in range(2)] == ["MISS", "HIT"]
+    cache = edge.dir / "cache"
+    for entry in cache.iterdir():
+        shutil.rmtree(entry)
+    time.sleep(2.5)
+    assert through(edge, path)[1]["X-Cache"] == "MISS"

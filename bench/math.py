@@ -5,7 +5,8 @@ a math-heavy post (every seed formula of tests/blog/data/seed_formulas.json, as
 tests/browser/test_math_server.py builds it): "before" left to the browser's MathJax, "after"
 typeset at save time in Node. Chromium (Playwright, /usr/bin/chromium) opens each at a phone
 viewport with the CPU at 1x and 4x (CDP Emulation.setCPUThrottlingRate), from a cold cache, and
-reports first contentful paint, the time until all math is painted (every formula typeset, fonts ready),
+reports first contentful paint, the time until all math is painted (every formula typeset,
+`document.fonts.ready`), when the last MathJax font had arrived (resource timing),
 the cumulative layout shift, requests, MathJax requests and the bytes (each response gzipped).
 It also prints the save-time cost of the post (cold worker, then warm). docs/math.md has figures.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from bench.harness import Nginx
 from tests.servers import ServerDatabase
 
 SEEDS = json.loads(Path("tests/blog/data/seed_formulas.json").read_text())
@@ -97,7 +99,9 @@ def measure(browser, url: str, rate: int, formulas: int) -> dict:
     result = page.evaluate(
         """() => ({
         fcp: performance.getEntriesByName('first-contentful-paint')[0].startTime,
-        math: window.__math.done, shifts: window.__shifts})"""
+        math: window.__math.done, shifts: window.__shifts,
+        fonts: Math.max(0, ...performance.getEntriesByType('resource')
+            .filter(r => r.name.endsWith('.woff')).map(r => r.responseEnd))})"""
     )
     shifts = result["shifts"]
     sizes = [len(gzip.compress(r.body())) for r in responses if r.status == 200]
@@ -106,6 +110,7 @@ def measure(browser, url: str, rate: int, formulas: int) -> dict:
         "cpu": f"{rate}x",
         "fcp_ms": round(result["fcp"]),
         "math_painted_ms": round(result["math"]),
+        "fonts_arrived_ms": round(result["fonts"]),
         "layout_shift": round(sum(shift["value"] for shift in shifts), 4),
         "layout_shift_math": round(sum(shift["value"] for shift in shifts if shift["math"]), 4),
         "shifts": [
@@ -139,23 +144,25 @@ def main() -> None:
         ids = {"before": 1, "after": 2}
         database.manage("collectstatic", "--no-input", "-v", "0")  # whitenoise serves staticfiles/
         server = database.serve(Path(tmp) / "server.log", workers=1)
+        static = Path(tmp) / "static.html"
+        static.write_text("static")
         try:
-            with sync_playwright() as playwright:
+            # gunicorn alone (one worker serves the page and every static file), and behind
+            # deploy/nginx.conf as deployed, its cache warmed by one earlier reader.
+            with Nginx(server.port, static, Path(tmp)) as nginx, sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
-                for title, pk in ids.items():
-                    for rate in (1, 4):
-                        url = f"{server.origin}/archives/{pk}"
-                        print(
-                            json.dumps(
-                                {"post": title, **measure(browser, url, rate, saved["formulas"])}
-                            ),
-                            flush=True,
-                        )
+                for origin, via in ((server.origin, "gunicorn"), (nginx.url, "nginx")):
+                    for title, pk in ids.items():
+                        url = f"{origin}/archives/{pk}"
+                        if via == "nginx":
+                            measure(browser, url, 1, saved["formulas"])
+                        for rate in (1, 4):
+                            result = measure(browser, url, rate, saved["formulas"])
+                            print(json.dumps({"post": title, "via": via, **result}), flush=True)
                 browser.close()
         finally:
             server.stop()
             database.drop()
-
 
 if __name__ == "__main__":
     main()

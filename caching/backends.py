@@ -41,11 +41,13 @@ class LocalObjectCache(LocMemCache):
     For each process's copies of page bodies and fragments (caching/pages.py): large values that
     are never modified once stored (bytes, str, the page entries), read on every cache hit, where
     unpickling a copy of a page of a few hundred KB cost more than sending it. Only for values
-    nobody mutates after storing them.
+    nobody mutates after storing them. Keys are not validated (Django's check, meant for keys
+    memcached would refuse, walks the key character by character and cost as much as the lookup):
+    the site makes them itself.
     """
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        key = self.make_and_validate_key(key, version=version)
+        key = self.make_key(key, version=version)
         with self._lock:
             if self._has_expired(key):
                 self._set(key, value, timeout)
@@ -53,7 +55,7 @@ class LocalObjectCache(LocMemCache):
             return False
 
     def get(self, key, default=None, version=None):
-        key = self.make_and_validate_key(key, version=version)
+        key = self.make_key(key, version=version)
         with self._lock:
             if self._has_expired(key):
                 self._delete(key)
@@ -62,12 +64,12 @@ class LocalObjectCache(LocMemCache):
             return self._cache[key]
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        key = self.make_and_validate_key(key, version=version)
+        key = self.make_key(key, version=version)
         with self._lock:
             self._set(key, value, timeout)
 
     def incr(self, key, delta=1, version=None):
-        key = self.make_and_validate_key(key, version=version)
+        key = self.make_key(key, version=version)
         with self._lock:
             if self._has_expired(key):
                 self._delete(key)

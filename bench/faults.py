@@ -56,7 +56,7 @@ from .harness import BROWSER, SECRET, Gunicorn, free_port, manage
 
 FAULTS = ("worker", "postgres", "redis", "redis-freeze")
 # /healthz answers from one worker at a time; each process notices a recovered Redis by itself,
-# within one breaker cooldown (caching/backends.py, 2 s). Errors later than this after /healthz was
+# within one breaker cooldown (caching/redis.py, 2 s). Errors later than this after /healthz was
 # back count as "errors after recovery".
 GRACE = 3.0
 START_COUNT = 1000  # every beacon post starts with this many readers

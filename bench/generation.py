@@ -1,5 +1,6 @@
-"""What learning of changes costs a cache hit without Redis: the embedded default (`make run`:
-SQLite, local-memory cache) and PostgreSQL without Redis, under gunicorn, against the floor.
+"""What learning of changes costs a cache hit: the embedded default (`make run`: SQLite,
+local-memory cache) and PostgreSQL, both without Redis (which plays no part in it), under
+gunicorn, against the floor.
 
     python -m bench.generation [--seconds 5] [--connections 16]
 

@@ -1,22 +1,18 @@
 """The content generation: a number that every change to public content moves forward.
 
-Every cached page and fragment has the generation in its key, so one change makes all of them
-stale at once. The generation is a database row (``caching.Generation``) written in the same
-transaction as the change, so a change made by any process — a server, ``import_posts``,
-``restore_blog``, a shell — moves it for everyone, with or without Redis. Each serving process
-learns of it on its next request:
+Every cached page and part has the generation in its key, so one change makes all of them stale
+at once. The generation is a database row (``caching.Generation``) written in the same transaction
+as the change, so a change made by any process — a server, ``import_posts``, ``restore_blog``, a
+shell — moves it for everyone. Each process learns of it on its next request from the database,
+without a round trip, over a connection of its own (``DatabaseWatch``; Redis plays no part):
 
-- **with Redis**, the changing process publishes the new value when its transaction commits, and
-  every process reads what Redis has already pushed to its socket (``caching.push``: no round
-  trip). While that subscription cannot be trusted (not yet made, Redis crashed or hung), the row
-  is read instead, on every request.
-- **without Redis**, each process keeps a database connection of its own for this. On SQLite it
-  asks ``PRAGMA data_version``, which changes when any other connection has committed (a look at
-  shared memory, no disk read), and reads the row only then. On PostgreSQL the change's own
-  statement also sends a ``NOTIFY`` (delivered when its transaction commits), the connection
-  ``LISTEN``s, and each request reads what the server has already sent to that socket (a
-  non-blocking read, no round trip); the row is read once, after ``LISTEN``, and again whenever
-  the connection is new (a restarted server closes it; TCP keepalives notice a dead peer).
+- on **SQLite** it asks ``PRAGMA data_version``, which changes when any other connection has
+  committed (a look at shared memory, no disk read), and reads the row only then;
+- on **PostgreSQL** the change's own statement also sends a ``NOTIFY`` (delivered when its
+  transaction commits), the connection ``LISTEN``s, and each request reads what the server has
+  already sent to that socket (a non-blocking read); the row is read once, after ``LISTEN``, and
+  again whenever the connection is new (a restarted server closes it; TCP keepalives notice a dead
+  peer).
 
 A change inside a transaction moves the generation twice: at once (so this process's next
 request sees it) and again at commit, because another thread may have rendered the rows not yet
@@ -32,13 +28,9 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.dispatch import receiver
-
-from .backends import RedisCache
-from .push import GenerationSubscription
 
 CHANNEL = "blog:generation:3"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -55,7 +47,7 @@ def register_due(source) -> None:
 
 
 def generation() -> int:
-    value, due = _learn(_source().poll())
+    value, due = _learn(_watch.poll())
     if due and time.time_ns() >= due:
         return _move()  # a scheduled post has just gone public
     return value
@@ -72,8 +64,6 @@ def _move() -> int:
     state = (max(time.time_ns(), _known[0] + 1), _next_due())
     _store(state)
     _learn(state)
-    if not transaction.get_connection().in_atomic_block:
-        _source().publish(state)
     return state[0]
 
 
@@ -117,12 +107,11 @@ class DatabaseWatch:
     """Learns of changes over a database connection of this process's own (not Django's, so it
     neither opens a request's connection nor shows in its queries)."""
 
-    def __init__(self, alias: str = DEFAULT_DB_ALIAS):
-        self.alias = alias
-        self.vendor = connections[alias].vendor
+    def __init__(self):
         self._lock = threading.Lock()
         self._connection = None
         self._pid = None
+        self._vendor = None
         self._data_version = None
 
     def poll(self):
@@ -131,7 +120,7 @@ class DatabaseWatch:
             try:
                 if self._connect():
                     return self._read_row()
-                if self.vendor == "postgresql":
+                if self._vendor == "postgresql":
                     return self._notified()
                 version = self._connection.execute("PRAGMA data_version").fetchone()[0]
                 if version == self._data_version:
@@ -141,20 +130,12 @@ class DatabaseWatch:
             except Exception:  # a database that fails will fail the page itself, more clearly
                 return self._failed()
 
-    def read(self):
-        """The row (None if it cannot be read)."""
-        with self._lock:
-            try:
-                if not self._connect() and self.vendor == "postgresql":
-                    self._notified()  # the row says it all; do not let notifications pile up
-                return self._read_row()
-            except Exception:
-                return self._failed()
-
-    def publish(self, state) -> None:
-        pass  # the database tells the others (NOTIFY, data_version)
-
     def close(self) -> None:
+        """Close the connection (the next poll opens one, on the database configured then)."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         connection, self._connection, self._data_version = self._connection, None, None
         if connection is not None and self._pid == os.getpid():
             try:
@@ -164,21 +145,21 @@ class DatabaseWatch:
 
     def _failed(self):
         logger.warning("reading the content generation failed", exc_info=True)
-        self.close()
+        self._close()
         return None
 
     def _connect(self) -> bool:
         """Open this process's connection if it has none; whether it did."""
         if self._connection is not None and self._pid == os.getpid():
             return False
-        wrapper = connections[self.alias]
+        wrapper = connections[DEFAULT_DB_ALIAS]
         params = wrapper.get_connection_params()
         if wrapper.vendor == "postgresql":
             # A peer that vanished without closing the socket is noticed within ~15 s.
             params |= {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
                        "keepalives_count": 5}  # fmt: skip
         self._connection = wrapper.Database.connect(**params)
-        self._pid, self._data_version = os.getpid(), None
+        self._pid, self._vendor, self._data_version = os.getpid(), wrapper.vendor, None
         if wrapper.vendor == "postgresql":
             self._connection.autocommit = True
             # LISTEN before the row is read: a change committed in between arrives as a
@@ -209,67 +190,19 @@ class DatabaseWatch:
         return newest
 
 
-class RedisPush:
-    """The generation as Redis pushes it, with the row read while the push cannot be trusted."""
-
-    def __init__(self, client, watch: DatabaseWatch):
-        self.watch = watch
-        self.subscription = GenerationSubscription(client, CHANNEL, watch.read)
-
-    def poll(self):
-        state = self.subscription.state()
-        if state is None:
-            state = self.watch.read()
-            if state is not None:
-                self.subscription.start()  # the row was read: from now on Redis pushes changes
-        return state
-
-    def publish(self, state) -> None:
-        try:
-            self.subscription.publish(state)
-        except Exception:  # the others read the row until their subscription is trusted again
-            logger.warning("publishing the content generation failed", exc_info=True)
-
-    def close(self) -> None:
-        self.subscription.close()
-        self.watch.close()
-
-
-_sources = {}
-_sources_lock = threading.Lock()
-
-
-def _source():
-    """How this process learns of changes: Redis's push when the default cache is Redis."""
-    source = _sources.get("default")
-    if source is None:
-        with _sources_lock:
-            source = _sources.get("default")
-            if source is None:
-                source = _sources["default"] = _make_source()
-    return source
-
-
-def _make_source():
-    watch = DatabaseWatch()
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        return RedisPush(backend._cache.get_client(write=True), watch)
-    return watch
+_watch = DatabaseWatch()  # one per process: a forked child opens a connection of its own
 
 
 def close() -> None:
-    """Close this process's connections for learning of changes (a new one opens when needed)."""
-    with _sources_lock:
-        for source in _sources.values():
-            source.close()
-        _sources.clear()
+    """Close this process's connection for learning of changes (a new one opens when needed)."""
+    _watch.close()
 
 
 @receiver(setting_changed)
-def _forget_source(*, setting, **kwargs):
+def _forget_database(*, setting, **kwargs):
+    """Tests point the site at another database: watch that one, from its own row."""
     global _known
-    if setting in {"CACHES", "DATABASES"}:
+    if setting == "DATABASES":
         close()
         with _known_lock:
             _known = (0, 0)

@@ -1,9 +1,9 @@
 """The one way the site reaches Redis: one client per server and process, short timeouts, a breaker.
 
 Everything that talks to Redis takes its client from ``client()``: the cache backend
-(``caching.backends.RedisCache``, which the ``default`` and ``limits`` caches use), the generation
-subscription (``caching.push``) and the reader buffer (``blog.readers.buffer``). They share one
-connection pool per server, and one failure policy:
+(``caching.backends.RedisCache``, which the ``default`` and ``limits`` caches use) and the reader
+buffer (``blog.readers.buffer``). They share one connection pool per server, and one failure
+policy:
 
 - a connection or a reply is given up after ``timeout`` seconds (``REDIS_TIMEOUT``, 1 s by
   default, instead of redis-py's 5 s), and never retried: a refused connection fails at once;
@@ -50,31 +50,21 @@ class Breaker:
         self._lock = threading.Lock()
 
     def call(self, operation, *args, **kwargs):
-        self.before_call()
+        if self.open:
+            with self._lock:
+                now = time.monotonic()
+                if now < self._retry_at:
+                    raise RedisUnavailable("Redis timed out recently; not trying again yet")
+                self._retry_at = now + self.cooldown  # this call is the trial; the others wait
         try:
             result = operation(*args, **kwargs)
         except RedisTimeoutError:
-            self.timed_out()
+            with self._lock:
+                self.open = True
+                self._retry_at = time.monotonic() + self.cooldown
             raise
-        self.succeeded()
-        return result
-
-    def before_call(self) -> None:
-        if not self.open:
-            return
-        with self._lock:
-            now = time.monotonic()
-            if now < self._retry_at:
-                raise RedisUnavailable("Redis timed out recently; not trying again yet")
-            self._retry_at = now + self.cooldown  # this call is the trial; the others wait
-
-    def succeeded(self) -> None:
         self.open = False
-
-    def timed_out(self) -> None:
-        with self._lock:
-            self.open = True
-            self._retry_at = time.monotonic() + self.cooldown
+        return result
 
 
 class Client(redis_py.Redis):

@@ -133,7 +133,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # instance (a second tier behind "local", and the store of reader dedupe marks), local memory
 # otherwise. caching.backends.RedisCache is Django's backend on the site's one Redis client
 # (caching/redis.py: REDIS_TIMEOUT and a breaker, so a hung Redis costs a request one REDIS_TIMEOUT
-# at most, docs/faults.md), which the reader buffer and the generation subscription share.
+# at most, docs/faults.md), which the reader buffer shares. The content generation is not in Redis:
+# each process learns of changes from the database (caching/generation.py).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "1"))
 CACHES = {

@@ -1,5 +1,5 @@
 """caching.redis through caching.backends.RedisCache: a hung Redis is waited for once, then skipped
-until a trial succeeds; the cache, the reader buffer and the generation share one client.
+until a trial succeeds; the cache and the reader buffer share one client.
 
 Real redis-server processes of the tests' own, frozen with SIGSTOP (tests/redis_servers.py);
 Redis counts every connection it accepts, so the tests see how often the client tried.
@@ -84,8 +84,8 @@ def test_one_client_per_redis_shared_by_threads_caches_and_the_reader_buffer(
     private_redis,  # noqa: F811
     settings,
 ):
-    # Django keeps one cache object per thread: they, the limits cache, the reader buffer and the
-    # generation subscription must share one client (one pool, one breaker).
+    # Django keeps one cache object per thread: they, the limits cache and the reader buffer must
+    # share one client (one pool, one breaker).
     settings.REDIS_URL, settings.REDIS_TIMEOUT = private_redis.url, 0.2
     shared = redis.client()
     assert backend(private_redis.url, cooldown=redis.DEFAULT_COOLDOWN)._cache.get_client() is shared

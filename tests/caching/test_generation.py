@@ -1,5 +1,5 @@
-"""caching.generation.DatabaseWatch: how a process without Redis learns that another committed a
-change (PostgreSQL: LISTEN/NOTIFY on a connection of its own; SQLite: PRAGMA data_version).
+"""caching.generation: how a process learns that another committed a change, with or without
+Redis (PostgreSQL: LISTEN/NOTIFY on a connection of its own; SQLite: PRAGMA data_version).
 
 Changes are committed (transactional_db) by Django's connection, as another process would; the
 watch has a connection of its own, as in a server.
@@ -8,9 +8,14 @@ watch has a connection of its own, as in a server.
 import time
 
 import pytest
+from django.core.cache import caches
 from django.db import connection, transaction
 
+from blog.models import Post
 from caching.generation import DatabaseWatch, content_changed
+from tests.conftest import generation_moved_elsewhere, shown_soon
+from tests.factories import PostFactory
+from tests.redis_servers import cache_settings, private_redis  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,3 +78,42 @@ def test_after_its_connection_is_cut_the_watch_reconnects_and_reads_the_row(watc
     assert "reading the content generation failed" in caplog.text
     assert watch.poll() == row()  # a new connection, and the row read over it
     assert watch._connection.info.backend_pid != pid
+
+
+@pytest.fixture
+def own_redis(settings, private_redis):  # noqa: F811
+    """The production cache layout on a Redis of this test's own (its command count is ours)."""
+    settings.CACHES = cache_settings(private_redis.url, timeout=0.5, cooldown=0.1)
+    yield private_redis
+    caches["local"].clear()
+
+
+def test_with_redis_cache_hits_send_no_command_to_redis(client, own_redis):
+    url = PostFactory().get_absolute_url()
+    client.get(url)  # renders and stores
+    before = own_redis.commands()
+    for _ in range(50):
+        assert client.get(url).status_code == 200
+    assert own_redis.commands() - before == 1  # the second INFO: the generation came from the DB
+
+
+@pytest.mark.parametrize("fault", ["none", "stopped", "frozen"])
+def test_with_redis_a_change_committed_elsewhere_shows_on_the_next_request_whatever_redis_does(
+    client, own_redis, fault
+):
+    post = PostFactory(title="旧标题")
+    url = post.get_absolute_url()
+    for _ in range(2):
+        assert "旧标题" in client.get(url).content.decode()
+    Post.objects.filter(pk=post.pk).update(title="别的进程改的标题")
+    assert "旧标题" in client.get(url).content.decode()  # nothing said the content changed
+    if fault == "stopped":
+        own_redis.stop()
+    if fault == "frozen":
+        own_redis.freeze()
+    try:
+        generation_moved_elsewhere()  # Redis is not told
+        assert shown_soon(client, url, "别的进程改的标题")
+    finally:
+        if fault == "frozen":
+            own_redis.thaw()

@@ -1,29 +1,49 @@
-"""Without Redis, a change committed by any process shows on the next request to every server.
+"""A change committed by any process shows on the next request to every server.
 
 Two real gunicorn servers share one database (a SQLite file, as ``make run`` gives; or PostgreSQL
-when DATABASE_URL says so) and nothing else: no Redis, each with its own local-memory cache. The
-content generation is a database row (caching.generation), so a change made by ``import_posts``,
-by ``restore_blog``, by a plain ORM save in a shell, or through the other server's admin shows
-on the next request to each server, on the post page, the home list, the feed and the citation.
+when DATABASE_URL says so), each with the page bodies it served in its own memory: without Redis,
+each with its own local-memory cache; with Redis, sharing it as production does. Either way the
+content generation is a database row (caching.generation) that each server learns of from the
+database, so a change made by ``import_posts``, by ``restore_blog``, by a plain ORM save in a shell
+(none of them told of Redis), or through the other server's admin shows on the next request to
+each server, on the post page, the home list, the feed and the citation.
 """
 
+import http.client
 import http.cookiejar
 import re
 import urllib.parse
 import urllib.request
+import uuid
 
 import pytest
+import redis
 
 from tests.servers import ServerDatabase
 
 pytestmark = pytest.mark.slow
 
 POST = 30001
+REDIS_URL = "redis://127.0.0.1:6379/2"
+
+
+@pytest.fixture(scope="module", params=["without Redis", "with Redis"])
+def cache(request):
+    """The servers' settings for their shared cache: none (each its own memory), or Redis."""
+    if request.param == "without Redis":
+        yield {}
+        return
+    prefix = f"test-servers-{uuid.uuid4().hex[:8]}"
+    yield {"REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": prefix}
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("servers-without-redis")
+def database(cache, tmp_path_factory):
+    """A fresh database for each cache: the tests change its post."""
+    tmp = tmp_path_factory.mktemp("servers")
     database = ServerDatabase(tmp)
     database.seed([{"id": POST, "title": "原来的标题"}], tmp)
     yield database
@@ -31,9 +51,9 @@ def database(tmp_path_factory):
 
 
 @pytest.fixture
-def servers(database, tmp_path):
-    first = database.serve(tmp_path / "first.log", threads=4)
-    second = database.serve(tmp_path / "second.log", threads=4)
+def servers(database, cache, tmp_path):
+    first = database.serve(tmp_path / "first.log", threads=4, **cache)
+    second = database.serve(tmp_path / "second.log", threads=4, **cache)
     yield first, second
     assert first.stop() == 0
     assert second.stop() == 0
@@ -131,3 +151,21 @@ def test_an_approval_in_one_servers_admin_shows_on_the_other(database, servers):
     )
     for server in (second, first):
         assert "管理员批准的评论" in get(server.origin, path)
+
+
+def test_head_requests_get_headers_and_no_body_from_a_real_server(servers):
+    origin = servers[0].origin.removeprefix("http://")
+    answers = {}
+    for method in ("GET", "HEAD"):
+        conn = http.client.HTTPConnection(origin, timeout=30)
+        try:
+            conn.request(method, f"/archives/{POST}/")
+            response = conn.getresponse()
+            answers[method] = response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+    (status, headers, body), (head_status, head_headers, head_body) = answers.values()
+    assert status == head_status == 200
+    assert head_body == b""
+    assert head_headers["ETag"] == headers["ETag"]
+    assert head_headers["Content-Length"] == headers["Content-Length"] == str(len(body))

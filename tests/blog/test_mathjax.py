@@ -187,7 +187,9 @@ def test_feeds_carry_mathml_and_eqref_links_but_no_raw_tex(server_math, client, 
 
 def test_typeset_returns_none_when_node_fails(server_math, settings):
     settings.BLOG_MATHJAX_TIMEOUT = 0.001
-    assert mathjax.typeset([{"html": "\\(x\\)"}]) is None
+    # Long enough to overrun 1 ms even on a warm worker (a lone \(x\) sometimes did not).
+    slow = "".join(f"\\[\\sum_{{i={n}}}^n \\frac{{x_i^{{{n}}}}}{{1+y_i}}\\]" for n in range(200))
+    assert mathjax.typeset([{"html": slow}]) is None
     settings.BLOG_MATHJAX_TIMEOUT = 60
     assert "<mjx-container" in mathjax.typeset([{"html": "\\(x\\)"}])[0]  # a fresh worker
 

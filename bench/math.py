@@ -3,12 +3,14 @@
 A real gunicorn server (tests/servers.py, the test settings on a SQLite file) serves two copies of
 a math-heavy post (every seed formula of tests/blog/data/seed_formulas.json, as
 tests/browser/test_math_server.py builds it): "before" left to the browser's MathJax, "after"
-typeset at save time in Node. Chromium (Playwright, /usr/bin/chromium) opens each at a phone
+typeset at save time in Node, directly and behind deploy/nginx.conf as deployed (its cache warmed
+by one earlier reader). Chromium (Playwright, /usr/bin/chromium) opens each at a phone
 viewport with the CPU at 1x and 4x (CDP Emulation.setCPUThrottlingRate), from a cold cache, and
 reports first contentful paint, the time until all math is painted (every formula typeset,
 `document.fonts.ready`), when the last MathJax font had arrived (resource timing),
 the cumulative layout shift, requests, MathJax requests and the bytes (each response gzipped).
-It also prints the save-time cost of the post (cold worker, then warm). docs/math.md has figures.
+It also prints the save-time cost (cold worker, then warm) of that post, of 300 display equations
+and of 300 formulas as the seeds mix them. docs/math.md has figures.
 """
 
 import gzip
@@ -62,10 +64,14 @@ post = Post.objects.get(title="after")
 displays = [re.sub(r"\\\\label\\{[^}]*\\}", "", f) for f in SEEDS if f.startswith(("\\\\", "$$"))]
 display300 = Post.objects.get(title="display300")
 display300.body = "\\n\\n".join((displays * 30)[:300])
+# 300 formulas as the seeds mix them (about one display in four), labels dropped.
+mixed300 = Post.objects.get(title="mixed300")
+mixed = [re.sub(r"\\\\label\\{[^}]*\\}", "", f) for f in SEEDS]
+mixed300.body = "\\n\\n".join(f if f.startswith("\\\\begin") else f"公式：{f}" for f in (mixed * 8)[:300])
 def worker_cpu():  # the Node worker's user + system CPU seconds (Linux /proc)
     fields = open(f"/proc/{mathjax.WORKER.pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-for each in (post, display300):
+for each in (post, display300, mixed300):
     times, python, node = [], [], []
     for _ in range(3):
         start, cpu = time.perf_counter(), time.process_time()
@@ -131,12 +137,13 @@ def main() -> None:
                 {"id": 1, "title": "before", "body": BODY},
                 {"id": 2, "title": "after", "body": BODY},
                 {"id": 3, "title": "display300", "body": "$$x$$"},
+                {"id": 4, "title": "mixed300", "body": "$$x$$"},
             ],
             Path(tmp),
         )
         saves = [
             json.loads(line)
-            for line in database.manage("shell", "-c", SAVE).strip().splitlines()[-2:]
+            for line in database.manage("shell", "-c", SAVE).strip().splitlines()[-3:]
         ]
         for saved in saves:
             print(json.dumps(saved), flush=True)
@@ -163,6 +170,7 @@ def main() -> None:
         finally:
             server.stop()
             database.drop()
+
 
 if __name__ == "__main__":
     main()

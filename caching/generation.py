@@ -32,6 +32,8 @@ from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.dispatch import receiver
 
+from config.logs import Throttled
+
 CHANNEL = "blog:generation:3"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 logger = logging.getLogger(__name__)
@@ -113,6 +115,8 @@ class DatabaseWatch:
         self._pid = None
         self._vendor = None
         self._data_version = None
+        # While the database is down every request polls, and fails.
+        self._failures = Throttled(logger, "reading the content generation failed")
 
     def poll(self):
         """The latest state, or None when nothing can have changed it since the last poll."""
@@ -144,7 +148,7 @@ class DatabaseWatch:
                 logger.debug("closing the generation connection failed", exc_info=True)
 
     def _failed(self):
-        logger.warning("reading the content generation failed", exc_info=True)
+        self._failures.warn()
         self._close()
         return None
 

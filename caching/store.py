@@ -11,9 +11,10 @@ Values are shared by concurrent requests: treat them as read-only (copy a model 
 """
 
 import logging
-import time
 
 from django.core.cache import caches
+
+from config.logs import Throttled
 
 from .backends import RedisCache
 from .generation import generation
@@ -62,31 +63,13 @@ def _shared():
     return shared if isinstance(shared, RedisCache) else None
 
 
-# While Redis is down every page makes several failing calls: log the first failure with its
-# traceback, then at most one line per WARN_EVERY seconds, with the number left out.
-WARN_EVERY = 10.0
-_last_warning = float("-inf")
-_unlogged = 0
+# While Redis is down every page makes several failing calls.
+_failures = Throttled(logger, "cache %s failed")
 
 
 def _safely(operation, *args, **kwargs):
     try:
         return operation(*args, **kwargs)
     except Exception:  # the cache is an optimisation: a broken one must not break pages
-        _warn(operation.__name__)
+        _failures.warn(operation.__name__)
         return None
-
-
-def _warn(name: str) -> None:
-    global _last_warning, _unlogged
-    now = time.monotonic()
-    if now - _last_warning < WARN_EVERY:
-        _unlogged += 1
-        return
-    logger.warning(
-        "cache %s failed (%s more cache failures since the last warning)",
-        name,
-        _unlogged,
-        exc_info=True,
-    )
-    _last_warning, _unlogged = now, 0

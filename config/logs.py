@@ -20,6 +20,29 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskN
 request_logger = logging.getLogger("blog.requests")
 
 
+class Throttled:
+    """The warning for a failure that repeats while a service is down, when every request meets
+    it: logged with its traceback at most once per ``every`` seconds, counting those left out."""
+
+    def __init__(self, logger: logging.Logger, message: str, every: float = 10.0):
+        self._logger, self._message, self._every = logger, message, every
+        self._last, self._unlogged = float("-inf"), 0
+
+    def warn(self, *args) -> None:
+        """Call from the ``except`` block that caught the failure (its traceback is logged)."""
+        now = time.monotonic()
+        if now - self._last < self._every:
+            self._unlogged += 1
+            return
+        self._logger.warning(
+            f"{self._message} (%s more failures since the last warning)",
+            *args,
+            self._unlogged,
+            exc_info=True,
+        )
+        self._last, self._unlogged = now, 0
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {

@@ -18,6 +18,7 @@ from django.urls import reverse
 from blog import readers
 from blog.models import Comment, ReadDay
 from caching import redis, store
+from config.logs import Throttled
 from tests.accounts.test_login import GOOD_PASSWORD, attempt
 from tests.blog.test_comments import form_data, submit
 from tests.blog.test_readers import beacon, stored, token
@@ -169,19 +170,18 @@ def test_healthz_reports_a_hung_cache_with_503(client, redis_hung):
 def test_cache_failures_are_logged_with_a_traceback_once_per_interval(
     client, redis_down, caplog, monkeypatch
 ):
-    monkeypatch.setattr(store, "_last_warning", float("-inf"))
-    monkeypatch.setattr(store, "_unlogged", 0)
+    monkeypatch.setattr(store, "_failures", Throttled(store.logger, "cache %s failed"))
     post = PostFactory()
     with caplog.at_level(logging.WARNING, logger="caching.store"):
         for url in ["/", post.get_absolute_url()]:
             assert client.get(url).status_code == 200
     warnings = [r for r in caplog.records if r.name == "caching.store"]
     assert len(warnings) == 1 and warnings[0].exc_info  # not one per failing call
-    monkeypatch.setattr(store, "_last_warning", float("-inf"))
+    monkeypatch.setattr(store._failures, "_last", float("-inf"))  # the interval has passed
     with caplog.at_level(logging.WARNING, logger="caching.store"):
         client.get("/archives/")
     last = [r for r in caplog.records if r.name == "caching.store"][-1]
-    assert "more cache failures since the last warning" in last.getMessage()
+    assert "more failures since the last warning" in last.getMessage()
     assert last.args[1] > 0  # the failures it did not log are counted
 
 

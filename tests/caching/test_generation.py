@@ -5,6 +5,7 @@ Changes are committed (transactional_db) by Django's connection, as another proc
 watch has a connection of its own, as in a server.
 """
 
+import logging
 import time
 
 import pytest
@@ -78,6 +79,20 @@ def test_after_its_connection_is_cut_the_watch_reconnects_and_reads_the_row(watc
     assert "reading the content generation failed" in caplog.text
     assert watch.poll() == row()  # a new connection, and the row read over it
     assert watch._connection.info.backend_pid != pid
+
+
+def test_while_the_database_is_unreachable_its_failure_is_logged_once_not_per_request(
+    watch, caplog, monkeypatch
+):
+    """Every request polls, and with the database down every poll fails: one warning with its
+    traceback, not a traceback per request."""
+    unreachable = {"NAME": "/nonexistent/blog.sqlite3"} if connection.vendor == "sqlite" else {}
+    for key, value in (unreachable or {"HOST": "127.0.0.1", "PORT": "1"}).items():
+        monkeypatch.setitem(connection.settings_dict, key, value)
+    with caplog.at_level(logging.WARNING, logger="caching.generation"):
+        assert [watch.poll() for _ in range(20)] == [None] * 20
+    failures = [r for r in caplog.records if r.name == "caching.generation"]
+    assert len(failures) == 1 and failures[0].exc_info
 
 
 @pytest.fixture

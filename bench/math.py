@@ -10,7 +10,8 @@ reports first contentful paint, the time until all math is painted (every formul
 `document.fonts.ready`), when the last MathJax font had arrived (resource timing),
 the cumulative layout shift, requests, MathJax requests and the bytes (each response gzipped).
 It also prints the save-time cost (cold worker, then warm) of that post, of 300 display equations
-and of 300 formulas as the seeds mix them. docs/math.md has figures.
+and of 300 formulas as the seeds mix them, and how much more two workers typeset at once than one
+(the most a save split over the machine's cores could gain). docs/math.md has figures.
 """
 
 import gzip
@@ -84,6 +85,25 @@ for each in (post, display300, mixed300):
     print(json.dumps({"post": each.title, "save_seconds": times, "python_cpu": python,
                       "worker_cpu": node, "formulas": formulas, "typeset": each.math_typeset,
                       "worker_requests": mathjax.WORKER.requests}))
+# What a second core could give a save split over two workers, at most: mixed300's body typeset
+# by one worker alone, then by two workers at the same time (each the whole body).
+from concurrent.futures import ThreadPoolExecutor
+from blog.markup import render_post
+documents = [{"html": render_post(mixed300.body).html}]
+binary, second = mathjax.node(), mathjax.Worker()
+second.request(binary, documents)
+alone, together = [], []
+with ThreadPoolExecutor(2) as pool:
+    for _ in range(3):
+        start = time.perf_counter()
+        mathjax.WORKER.request(binary, documents)
+        alone.append(round(time.perf_counter() - start, 3))
+        start = time.perf_counter()
+        list(pool.map(lambda worker: worker.request(binary, documents), (mathjax.WORKER, second)))
+        together.append(round(time.perf_counter() - start, 3))
+second.stop()
+print(json.dumps({"two_workers": "mixed300", "alone_seconds": alone, "together_seconds": together,
+                  "throughput_x": round(2 * sum(alone) / sum(together), 2)}))
 """
 
 
@@ -143,7 +163,7 @@ def main() -> None:
         )
         saves = [
             json.loads(line)
-            for line in database.manage("shell", "-c", SAVE).strip().splitlines()[-3:]
+            for line in database.manage("shell", "-c", SAVE).strip().splitlines()[-4:]
         ]
         for saved in saves:
             print(json.dumps(saved), flush=True)

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
@@ -13,13 +14,45 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from markdownx.admin import MarkdownxModelAdmin
 
-from . import readers
+from . import mathjax, readers
 from .comments import workflow
 from .markup import tex_problems
 from .models import Authorship, Category, Comment, OldPath, Post, PostNote, Series, Tag
 from .sparkline import sparkline_svg
 
 TREND_DAYS = 90
+TOLD_NO_NODE = "blog:told-no-node"
+
+
+def say_if_math_left_to_browsers(request, untypeset: bool) -> None:
+    """When math just saved could not be typeset on the server, say so and why: where Node is
+    missing once per session (it stays so until Node is installed), where it failed every time.
+    Nothing when server typesetting is off on purpose (``BLOG_MATHJAX_NODE`` empty)."""
+    if not untypeset or not settings.BLOG_MATHJAX_NODE:
+        return
+    if not mathjax.missing():
+        messages.warning(
+            request,
+            _(
+                "MathJax failed to typeset this math on the server (see the log): readers' "
+                "browsers typeset it until it is saved again or `manage.py typeset_math` runs."
+            ),
+        )
+    elif not request.session.get(TOLD_NO_NODE):
+        request.session[TOLD_NO_NODE] = True
+        messages.warning(
+            request,
+            _(
+                "Node or MathJax's npm packages are missing on the server: readers' browsers "
+                "typeset the math. Run `make install`, then `manage.py typeset_math`."
+            ),
+        )
+
+
+def _math_left_to_browsers(comments) -> bool:
+    """Whether any of these comments is approved with math not typeset on the server."""
+    approved = comments.filter(status=Comment.Status.APPROVED)
+    return approved.filter(has_math=True, math_typeset=False).exists()
 
 
 class AuthorshipFormSet(forms.BaseInlineFormSet):
@@ -123,6 +156,7 @@ class PostAdmin(PlainHelpTextMixin, MarkdownxModelAdmin):
         super().save_model(request, obj, form, change)
         for problem in tex_problems(obj.body):
             messages.warning(request, _("TeX check: %(problem)s") % {"problem": problem})
+        say_if_math_left_to_browsers(request, obj.needs_mathjax)
 
     @admin.display(description=_("Last 90 days"))
     def reader_trend(self, obj):
@@ -306,6 +340,7 @@ class CommentAdmin(PlainHelpTextMixin, admin.ModelAdmin):
             ngettext("%d comment approved.", "%d comments approved.", count) % count,
             messages.SUCCESS,
         )
+        say_if_math_left_to_browsers(request, _math_left_to_browsers(queryset))
 
     @admin.action(description=_("Mark selected comments as spam"), permissions=["change"])
     def mark_spam(self, request, queryset):
@@ -320,6 +355,9 @@ class CommentAdmin(PlainHelpTextMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if "status" in form.changed_data and obj.status == Comment.Status.APPROVED:
             workflow.approve(Comment.objects.filter(pk=obj.pk))  # reply emails, approved_at
+            say_if_math_left_to_browsers(
+                request, _math_left_to_browsers(Comment.objects.filter(pk=obj.pk))
+            )
         reply_text = form.cleaned_data.get("staff_reply", "").strip()
         if reply_text:
             reply = workflow.staff_reply(obj, request.user, reply_text)

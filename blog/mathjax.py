@@ -262,9 +262,16 @@ def mathml_only(html: str) -> str:
     return _EQREF_ONLY.sub(lambda m: f'<a href="{m["href"]}">{m["tag"]}</a>', html)
 
 
+def missing() -> bool:
+    """Whether math is meant to be typeset here (``BLOG_MATHJAX_NODE`` set) but Node or
+    MathJax's npm packages are missing."""
+    return bool(settings.BLOG_MATHJAX_NODE) and node() is None
+
+
 def check_node(app_configs, **kwargs):
-    """Say once, when the server starts, that math falls back to the browser."""
-    if not settings.BLOG_MATHJAX_NODE or node():
+    """Say once, when the server starts, that math falls back to the browser (the admin says
+    so too, when math is saved: ``blog.admin.say_if_math_left_to_browsers``)."""
+    if not missing():
         return []
     return [
         checks.Warning(

@@ -3,8 +3,14 @@
 import pytest
 from django.conf import settings
 
-from blog.models import Post
-from tests.factories import CategoryFactory, PostFactory, SeriesFactory, TagFactory
+from blog.models import Comment, Post
+from tests.factories import (
+    CategoryFactory,
+    CommentFactory,
+    PostFactory,
+    SeriesFactory,
+    TagFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +36,13 @@ def test_post_change_page_uses_the_markdownx_editor_with_mathjax(staff_client):
     assert "mathjax/tex-chtml-full.js" in html and "js/admin-preview.js" in html
 
 
-def test_adding_a_post_in_the_admin_renders_it_and_warns_about_bad_tex(staff_client, staff):
-    response = staff_client.post(
+def add_post(client, staff, title, body):
+    """Add a post through the admin's form; the response after its redirect."""
+    return client.post(
         f"{ADMIN}blog/post/add/",
         {
-            "title": "新文章",
-            "body": "## 一节\n\n$$\\begin{equation}x$$\n",
+            "title": title,
+            "body": body,
             "status": "published",
             "published_at_0": "2024-05-13",
             "published_at_1": "10:00:00",
@@ -51,12 +58,62 @@ def test_adding_a_post_in_the_admin_renders_it_and_warns_about_bad_tex(staff_cli
         },
         follow=True,
     )
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_adding_a_post_in_the_admin_renders_it_and_warns_about_bad_tex(staff_client, staff):
+    response = add_post(staff_client, staff, "新文章", "## 一节\n\n$$\\begin{equation}x$$\n")
     assert response.status_code == 200
     post = Post.objects.get(title="新文章")
     assert '<h2 id="一节">' in post.body_html
     assert post.ordered_authors() == [staff]
-    messages = [str(m) for m in response.context["messages"]]
-    assert any("TeX" in m and "equation" in m for m in messages)
+    assert any("TeX" in m and "equation" in m for m in messages_of(response))
+
+
+def test_without_node_the_admin_says_once_that_math_is_left_to_browsers(
+    staff_client, staff, settings
+):
+    settings.BLOG_MATHJAX_NODE = "/nonexistent/node"
+    told = [
+        m for m in messages_of(add_post(staff_client, staff, "一", "$x$")) if "make install" in m
+    ]
+    assert len(told) == 1
+    assert not Post.objects.get(title="一").math_typeset
+    again = add_post(staff_client, staff, "二", "$y$")
+    assert not [m for m in messages_of(again) if "make install" in m]  # once per session
+
+
+def test_when_node_fails_the_admin_says_so_on_every_save(staff_client, staff, settings):
+    settings.BLOG_MATHJAX_NODE = "false"  # found, runs, and exits at once
+    for title in ["一", "二"]:
+        said = messages_of(add_post(staff_client, staff, title, "$x$"))
+        assert len([m for m in said if "typeset_math" in m and "make install" not in m]) == 1
+    assert not Post.objects.filter(math_typeset=True).exists()
+
+
+@pytest.mark.parametrize("node", ["node", ""])  # typeset on the server, or off on purpose
+def test_the_admin_says_nothing_when_math_is_typeset_or_server_typesetting_is_off(
+    staff_client, staff, settings, node
+):
+    settings.BLOG_MATHJAX_NODE = node
+    said = messages_of(add_post(staff_client, staff, "一", "$x$"))
+    assert not [m for m in said if "typeset_math" in m]
+
+
+def test_approving_a_comment_without_node_says_its_math_is_left_to_browsers(staff_client, settings):
+    settings.BLOG_MATHJAX_NODE = "/nonexistent/node"
+    comment = CommentFactory(status=Comment.Status.PENDING, approved_at=None, body="$x$")
+    response = staff_client.post(
+        f"{ADMIN}blog/comment/",
+        {"action": "approve", "_selected_action": [comment.pk]},
+        follow=True,
+    )
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.APPROVED and not comment.math_typeset
+    assert [m for m in messages_of(response) if "make install" in m]
 
 
 def test_anonymous_users_are_sent_to_the_admin_login(client):

@@ -16,6 +16,7 @@ from markdownx.admin import MarkdownxModelAdmin
 
 from . import mathjax, readers
 from .comments import workflow
+from .comments.tex import comment_problem
 from .markup import tex_problems
 from .models import Authorship, Category, Comment, OldPath, Post, PostNote, Series, Tag
 from .sparkline import sparkline_svg
@@ -50,9 +51,10 @@ def say_if_math_left_to_browsers(request, untypeset: bool) -> None:
 
 
 def _math_left_to_browsers(comments) -> bool:
-    """Whether any of these comments is approved with math not typeset on the server."""
-    approved = comments.filter(status=Comment.Status.APPROVED)
-    return approved.filter(has_math=True, math_typeset=False).exists()
+    """Whether any of these comments is approved with math the server did not typeset (one
+    whose TeX breaks the comment limits is left to the browser's limits on purpose)."""
+    untypeset = comments.filter(status=Comment.Status.APPROVED, has_math=True, math_typeset=False)
+    return any(not comment_problem(html) for html in untypeset.values_list("body_html", flat=True))
 
 
 class AuthorshipFormSet(forms.BaseInlineFormSet):
@@ -355,9 +357,9 @@ class CommentAdmin(PlainHelpTextMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if "status" in form.changed_data and obj.status == Comment.Status.APPROVED:
             workflow.approve(Comment.objects.filter(pk=obj.pk))  # reply emails, approved_at
-            say_if_math_left_to_browsers(
-                request, _math_left_to_browsers(Comment.objects.filter(pk=obj.pk))
-            )
+        say_if_math_left_to_browsers(
+            request, _math_left_to_browsers(Comment.objects.filter(pk=obj.pk))
+        )
         reply_text = form.cleaned_data.get("staff_reply", "").strip()
         if reply_text:
             reply = workflow.staff_reply(obj, request.user, reply_text)

@@ -357,12 +357,11 @@ class CommentAdmin(PlainHelpTextMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if "status" in form.changed_data and obj.status == Comment.Status.APPROVED:
             workflow.approve(Comment.objects.filter(pk=obj.pk))  # reply emails, approved_at
-        say_if_math_left_to_browsers(
-            request, _math_left_to_browsers(Comment.objects.filter(pk=obj.pk))
-        )
+        saved = [obj.pk]
         reply_text = form.cleaned_data.get("staff_reply", "").strip()
         if reply_text:
             reply = workflow.staff_reply(obj, request.user, reply_text)
+            saved.append(reply.pk)
             self.message_user(
                 request,
                 format_html(
@@ -373,3 +372,6 @@ class CommentAdmin(PlainHelpTextMixin, admin.ModelAdmin):
                 ),
                 messages.SUCCESS,
             )
+        say_if_math_left_to_browsers(
+            request, _math_left_to_browsers(Comment.objects.filter(pk__in=saved))
+        )

@@ -13,6 +13,7 @@ it is and the page loads MathJax as before. ``manage.py typeset_math`` catches u
 """
 
 import atexit
+import contextlib
 import json
 import logging
 import os
@@ -138,10 +139,13 @@ class Worker:
         return reply["documents"]
 
     def stop(self):
-        if self._process and self._owner[0] == os.getpid():
-            self._process.kill()
-            self._process.wait()
-        self._process = None
+        process, self._process = self._process, None
+        if process and self._owner[0] == os.getpid():
+            process.kill()
+            process.wait()
+            process.stdout.close()
+            with contextlib.suppress(BrokenPipeError):  # a request the worker never read
+                process.stdin.close()
 
     def _ensure(self, binary: str) -> bool:
         """Start a worker unless a live one is ours; whether it was just started."""

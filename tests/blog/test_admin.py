@@ -120,3 +120,23 @@ def test_anonymous_users_are_sent_to_the_admin_login(client):
     response = client.get(f"{ADMIN}blog/post/")
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_a_staff_reply_with_math_without_node_says_so(staff_client, settings):
+    settings.BLOG_MATHJAX_NODE = "/nonexistent/node"
+    held = CommentFactory(status=Comment.Status.PENDING, approved_at=None, body="没有公式")
+    response = staff_client.post(
+        f"{ADMIN}blog/comment/{held.pk}/change/",
+        {
+            "status": "pending",
+            "author_name": held.author_name,
+            "email": held.email,
+            "website": "",
+            "body": held.body,
+            "staff_reply": "由 $x$ 可知",
+        },
+        follow=True,
+    )
+    reply = Comment.objects.get(body="由 $x$ 可知")
+    assert reply.status == Comment.Status.APPROVED and not reply.math_typeset
+    assert [m for m in messages_of(response) if "make install" in m]

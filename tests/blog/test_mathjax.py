@@ -194,6 +194,19 @@ def test_typeset_returns_none_when_node_fails(server_math, settings):
     assert "<mjx-container" in mathjax.typeset([{"html": "\\(x\\)"}])[0]  # a fresh worker
 
 
+def test_workers_that_fail_leave_no_pipes_open(server_math, settings):
+    """A dead worker's pipes are closed when it is replaced, not whenever the garbage collector
+    gets to them (the logged error keeps them reachable)."""
+    mathjax.typeset([{"html": "\\(x\\)"}])
+    open_before = len(os.listdir("/proc/self/fd"))
+    settings.BLOG_MATHJAX_NODE = "false"  # found, runs, and exits at once
+    failures = [mathjax.typeset([{"html": "\\(x\\)" * 10_000}]) for _ in range(20)]
+    assert failures == [None] * 20
+    settings.BLOG_MATHJAX_NODE = "node"
+    assert "<mjx-container" in mathjax.typeset([{"html": "\\(x\\)"}])[0]
+    assert len(os.listdir("/proc/self/fd")) <= open_before
+
+
 def test_one_node_worker_serves_every_save_and_is_replaced_when_it_dies(server_math):
     first = PostFactory(body=BODY)
     pid = mathjax.WORKER.pid
